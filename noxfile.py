@@ -1,0 +1,94 @@
+"""pipe-cpython: CPython with a `|>` pipe operator. `nox -l` lists every step.
+
+Heavy sessions run without a virtualenv and keep their work in the cache
+(~/.cache/pipe-cpython, or $PIPE_CPYTHON_CACHE), so every rebuild is
+incremental. Pick the CPython release with PIPE_CPYTHON_VERSION (3.13, or
+an exact 3.13.5) and its origin with PIPE_CPYTHON_SOURCE (auto, a git URL,
+a tarball, debian). Arguments after `--` go to the underlying tool.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["build"]
+
+LINT_TOOLS = ["ruff==0.17.6"]
+
+
+def harness(session: nox.Session, step: str, *args: str) -> None:
+    """Run one step of the harness with the interpreter nox itself runs on."""
+    session.run(sys.executable, "-m", "pipe_cpython", step, *args, external=True)
+
+
+@nox.session(python=False)
+def fetch(session: nox.Session) -> None:
+    """Fetch pristine CPython sources into a git work tree tagged like upstream."""
+    harness(session, "fetch", *session.posargs)
+
+
+@nox.session(name="apply-patches", python=False)
+def apply_patches(session: nox.Session) -> None:
+    """Apply patches/X.Y onto the release tag as the `pipe` branch of the work tree."""
+    harness(session, "apply", *session.posargs)
+
+
+@nox.session(python=False, tags=["ci"])
+def build(session: nox.Session) -> None:
+    """Build the patched native interpreter: fetch, apply, regen, configure, make (`-- --clean -- CONFIGURE_ARGS`)."""
+    harness(session, "build", *session.posargs)
+
+
+@nox.session(python=False)
+def run(session: nox.Session) -> None:
+    """Run the patched interpreter: `nox -s run -- -c 'print(2 |> str)'`."""
+    harness(session, "run", "--", *session.posargs)
+
+
+@nox.session(python=False)
+def repl(session: nox.Session) -> None:
+    """Drop into the patched interpreter's interactive prompt."""
+    harness(session, "run", "--", "-q", *session.posargs)
+
+
+@nox.session(python=False, tags=["ci"])
+def conformance(session: nox.Session) -> None:
+    """Run tests/conformance (the `|>` spec as unittest cases) in the patched interpreter."""
+    harness(session, "conformance", "--", *session.posargs)
+
+
+@nox.session(python=False, tags=["ci"])
+def regrtest(session: nox.Session) -> None:
+    """Run CPython's own grammar, AST, compiler and traceback tests on the patched build."""
+    harness(session, "regrtest", "--", *session.posargs)
+
+
+@nox.session(name="export-patches", python=False)
+def export_patches(session: nox.Session) -> None:
+    """Write the work tree's `pipe` branch back to patches/X.Y as git format-patch files."""
+    harness(session, "export", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def tests(session: nox.Session) -> None:
+    """Unit-test the harness itself (fast, no build)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def e2e(session: nox.Session) -> None:
+    """End-to-end tests of the harness that fetch, patch and build CPython for real."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "e2e", *session.posargs)
+
+
+@nox.session(tags=["ci"])
+def lint(session: nox.Session) -> None:
+    """Lint and format-check the harness with ruff."""
+    session.install(*LINT_TOOLS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

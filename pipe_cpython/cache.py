@@ -1,0 +1,109 @@
+"""The cache directory: one place for sources, build trees and toolchains.
+
+Layout (all under the cache root)::
+
+    downloads/            verified tarballs, plus sources.json (origin + sha256)
+    apt/                  private apt state for Debian source packages
+    src/cpython-X.Y.Z/    the fork's git work tree (upstream tag + `pipe` branch)
+    build/cpython-X.Y.Z/  out-of-tree build directories, one per target
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import log
+from .errors import HarnessError
+from .versions import Version
+
+CACHE_ENV = "PIPE_CPYTHON_CACHE"
+
+
+def default_root() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(xdg) / "pipe-cpython"
+
+
+@dataclass(frozen=True)
+class Cache:
+    root: Path
+
+    @property
+    def downloads(self) -> Path:
+        return self.root / "downloads"
+
+    @property
+    def apt(self) -> Path:
+        return self.root / "apt"
+
+    def work_tree(self, version: Version) -> Path:
+        return self.root / "src" / f"cpython-{version}"
+
+    def build_dir(self, version: Version, target: str) -> Path:
+        return self.root / "build" / f"cpython-{version}" / target
+
+    def cached_versions(self) -> list[Version]:
+        """Releases that already have a complete work tree here."""
+        found = []
+        for path in (self.root / "src").glob("cpython-*"):
+            version = Version.parse(path.name.removeprefix("cpython-"))
+            if version and (path / ".git").is_dir():
+                found.append(version)
+        return found
+
+    def prepare(self) -> None:
+        """Create the cache root, failing clearly when it is not writable or the disk is full."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-") as probe:
+                probe.write(b"x" * 4096)
+                probe.flush()
+        except OSError as exc:
+            raise cache_error(self.root, exc) from exc
+
+
+def cache_error(root: Path, exc: OSError) -> HarnessError:
+    if exc.errno == errno.ENOSPC:
+        return HarnessError(
+            f"no space left on the device holding the cache {root}",
+            hint=f"free some space, or point {CACHE_ENV} at a larger disk",
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return HarnessError(
+            f"the cache {root} is not writable ({exc.strerror})",
+            hint=f"fix its permissions, or point {CACHE_ENV} at a writable directory",
+        )
+    return HarnessError(f"cannot use the cache {root}: {exc}")
+
+
+@contextlib.contextmanager
+def locked(cache: Cache) -> Iterator[None]:
+    """Hold the cache's lock so that two harness runs never write the same tree at once."""
+    cache.prepare()
+    path = cache.root / ".lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            log.info(f"waiting for the cache lock held by {holder} ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)

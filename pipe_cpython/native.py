@@ -1,0 +1,110 @@
+"""The native build: out-of-tree, incremental, with the optional modules a REPL user expects."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from . import deps, log
+from .errors import HarnessError
+from .process import run_logged
+from .sources import WorkTree
+
+_STAMP = ".pipe-cpython-configure.json"
+REGEN_TARGETS = ("regen-token", "regen-ast", "regen-pegen")
+
+
+def jobs() -> int:
+    return os.cpu_count() or 2
+
+
+def interpreter(build_dir: Path) -> Path:
+    return build_dir / "python"
+
+
+def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> None:
+    """Run configure unless the build directory was configured the same way already."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    script = tree.path / "configure"
+    args = ["-C", f"PYTHON_FOR_REGEN={sys.executable}", *extra_args]
+    wanted = {"args": args, "configure": hashlib.sha256(script.read_bytes()).hexdigest()}
+    stamp = build_dir / _STAMP
+    if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        log.detail(f"{build_dir} is configured already")
+        return
+    stamp.unlink(missing_ok=True)
+    # A cache written with other arguments (or by an interrupted run) can poison the result.
+    (build_dir / "config.cache").unlink(missing_ok=True)
+    with log.step(f"configuring CPython {tree.version} in {build_dir}"):
+        run_logged([str(script), *args], build_dir, build_dir / "configure.log", "configure")
+    stamp.write_text(json.dumps(wanted, indent=2) + "\n")
+
+
+def module_states(build_dir: Path) -> dict[str, str]:
+    """configure's verdict on each optional module: yes, missing, disabled, n/a."""
+    text = (build_dir / "Makefile").read_text()
+    return {m[1].lower(): m[2] for m in re.finditer(r"^MODULE_(\w+)_STATE=(\S+)", text, re.M)}
+
+
+def check_modules(build_dir: Path) -> None:
+    """Fail before compiling when a module a REPL user expects would be left out."""
+    states = module_states(build_dir)
+    missing = {module: package for module, package in deps.MODULE_PACKAGES.items()
+               if states.get(module) == "missing"}
+    if missing:
+        packages = sorted(set(missing.values()))
+        raise HarnessError(
+            f"configure found no headers for {', '.join(sorted(missing))}",
+            hint=f"install them (as root): apt-get install {' '.join(packages)}, or run "
+            "`python -m pipe_cpython install-deps`; then re-run (configure is redone automatically)",
+        )
+
+
+def unconfigure(build_dir: Path) -> None:
+    """Forget configure's result so the next build reruns it (after installing packages, say)."""
+    (build_dir / _STAMP).unlink(missing_ok=True)
+
+
+def regen(build_dir: Path) -> None:
+    """Regenerate the parser, tokens and AST files from the patched sources (no-op when current)."""
+    with log.step("regenerating tokens, AST and parser (make " + " ".join(REGEN_TARGETS) + ")"):
+        run_logged(["make", *REGEN_TARGETS], build_dir, build_dir / "regen.log", "make regen")
+
+
+def make(build_dir: Path, extra_args: list[str] = ()) -> None:
+    with log.step(f"compiling with make -j{jobs()}"):
+        run_logged(["make", f"-j{jobs()}", *extra_args], build_dir, build_dir / "make.log", "make")
+    if not interpreter(build_dir).exists():
+        raise HarnessError(f"make finished but {interpreter(build_dir)} is missing",
+                           hint=f"see {build_dir / 'make.log'}")
+
+
+def build(tree: WorkTree, build_dir: Path, configure_args: list[str] = (), make_args: list[str] = (),
+          allow_missing_modules: bool = False) -> Path:
+    """Configure (once), regenerate, compile; return the interpreter."""
+    configure(tree, build_dir, configure_args)
+    if allow_missing_modules:
+        states = module_states(build_dir)
+        left_out = [m for m in deps.MODULE_PACKAGES if states.get(m) == "missing"]
+        if left_out:
+            log.warn(f"building without {', '.join(left_out)}")
+    else:
+        try:
+            check_modules(build_dir)
+        except HarnessError:
+            unconfigure(build_dir)
+            raise
+    regen(build_dir)
+    make(build_dir, make_args)
+    return interpreter(build_dir)
+
+
+def clean(build_dir: Path) -> None:
+    if build_dir.exists():
+        with log.step(f"removing {build_dir}"):
+            shutil.rmtree(build_dir)

@@ -1,0 +1,148 @@
+"""The patch series <-> the `pipe` branch of the work tree.
+
+The series in ``patches/X.Y/`` is the reviewable form of the fork; the
+``pipe`` branch (upstream tag + one commit per patch) is the editable form.
+Applying turns the first into the second, exporting the second into the first.
+Generated files are never part of either: ``make regen-*`` rebuilds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+from . import gitrepo, log
+from .errors import HarnessError
+from .sources import WorkTree
+
+BRANCH = "pipe"
+_STATE = "pipe-cpython-applied.json"
+
+# What `make regen-token regen-ast regen-pegen` writes: never committed, never exported.
+GENERATED_FILES = (
+    "Doc/library/token-list.inc",
+    "Include/internal/pycore_ast.h",
+    "Include/internal/pycore_ast_state.h",
+    "Include/internal/pycore_token.h",
+    "Lib/token.py",
+    "Parser/parser.c",
+    "Parser/token.c",
+    "Python/Python-ast.c",
+)
+
+
+def series_files(series_dir: Path) -> list[Path]:
+    return sorted(series_dir.glob("*.patch"))
+
+
+def series_digest(series_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for patch in series_files(series_dir):
+        digest.update(patch.name.encode() + b"\0" + patch.read_bytes())
+    return digest.hexdigest()
+
+
+def _state_path(tree: WorkTree) -> Path:
+    return tree.path / ".git" / _STATE
+
+
+def _read_state(tree: WorkTree) -> dict | None:
+    path = _state_path(tree)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def apply_series(tree: WorkTree, series_dir: Path, force: bool = False) -> bool:
+    """Make the `pipe` branch the upstream tag plus the series; return False when already so.
+
+    Commits a user made on top of the applied series are kept (that is the
+    patch-queue workflow); replacing them needs `force`, so no work is lost.
+    """
+    _abort_interrupted_am(tree)
+    digest = series_digest(series_dir)
+    state = _read_state(tree)
+    head = gitrepo.rev(f"refs/heads/{BRANCH}", tree.path)
+    edited = state is not None and head is not None and head != state["head"]
+    if state and state["series"] == digest and head:
+        if edited:
+            log.info(f"the {BRANCH} branch has commits beyond patches/{tree.version.series}; building it as it is")
+        else:
+            log.detail(f"patch series already applied (head {head[:12]})")
+        _checkout(tree)
+        return False
+    if edited and not force:
+        raise HarnessError(
+            f"patches/{tree.version.series} changed, and the {BRANCH} branch in {tree.path} has commits "
+            "that are not in it",
+            hint="export your branch first (nox -s export-patches), or pass --force to discard those commits",
+        )
+    _apply(tree, series_dir, digest)
+    return True
+
+
+def _checkout(tree: WorkTree) -> None:
+    current = gitrepo.git("symbolic-ref", "-q", "--short", "HEAD", cwd=tree.path, check=False).strip()
+    if current != BRANCH:
+        gitrepo.git("checkout", "-q", BRANCH, cwd=tree.path)
+
+
+def _abort_interrupted_am(tree: WorkTree) -> None:
+    if (tree.path / ".git" / "rebase-apply").exists():
+        log.info("aborting a patch application left unfinished by an interrupted run")
+        gitrepo.git("am", "--abort", cwd=tree.path, check=False)
+
+
+def _apply(tree: WorkTree, series_dir: Path, digest: str) -> None:
+    patches = series_files(series_dir)
+    _state_path(tree).unlink(missing_ok=True)
+    with log.step(f"applying {len(patches)} patches from {series_dir} onto {tree.version.tag}"):
+        gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
+        result = gitrepo.git_result(
+            "am", "--quiet", "--committer-date-is-author-date", *map(str, patches),
+            cwd=tree.path, env=gitrepo.IDENTITY,
+        )
+        if result.returncode != 0:
+            failed = failed_patch(result.stdout + result.stderr, patches)
+            gitrepo.git("am", "--abort", cwd=tree.path, check=False)
+            gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
+            raise HarnessError(
+                f"{failed} does not apply to CPython {tree.version}:\n{(result.stderr or result.stdout).strip()}",
+                hint=f"rebase the series onto {tree.version} and refresh it (see README.md, "
+                "'Editing the fork'); the work tree was reset to the pristine tag",
+            )
+    head = gitrepo.rev(BRANCH, tree.path)
+    _state_path(tree).write_text(json.dumps({"series": digest, "head": head}) + "\n")
+
+
+def failed_patch(output: str, patches: list[Path]) -> str:
+    """Name the patch (and the files) git am stopped at, from its output."""
+    match = re.search(r"Patch failed at (\d+)", output)
+    name = patches[int(match[1]) - 1].name if match and int(match[1]) <= len(patches) else "a patch"
+    files = sorted(set(re.findall(r"error: (?:patch failed: )?([^\s:]+)(?::\d+| does not exist| already exists)",
+                                  output)))
+    return f"{name} (in {', '.join(files)})" if files else name
+
+
+def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
+    """Write the `pipe` branch back to `series_dir` as stable `git format-patch` files."""
+    staging = series_dir.with_name(series_dir.name + ".export")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    excludes = [f":(exclude){path}" for path in GENERATED_FILES]
+    gitrepo.git(
+        "format-patch", "-q", "--zero-commit", "--no-signature", "--no-numbered", "--full-index",
+        "-o", str(staging), f"{tree.version.tag}..{BRANCH}", "--", ".", *excludes, cwd=tree.path,
+    )
+    exported = series_files(staging)
+    if not exported:
+        shutil.rmtree(staging)
+        raise HarnessError(f"the {BRANCH} branch has no commits on top of {tree.version.tag}: nothing to export")
+    if series_dir.exists():
+        shutil.rmtree(series_dir)
+    staging.rename(series_dir)
+    # The branch now is the series: record that, so the next apply keeps it.
+    head = gitrepo.rev(BRANCH, tree.path)
+    _state_path(tree).write_text(json.dumps({"series": series_digest(series_dir), "head": head}) + "\n")
+    return series_files(series_dir)

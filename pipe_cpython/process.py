@@ -1,0 +1,57 @@
+"""Running long commands: output to a log file, a heartbeat on the terminal, the tail on failure."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import log
+from .errors import HarnessError
+
+_HEARTBEAT_SECONDS = 15.0
+_OUTPUT_FILE = re.compile(r"-o (\S+\.(?:o|so))\b")
+
+
+def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[str, str] | None = None) -> None:
+    """Run `cmd`, keeping its output in `log_file`; show progress; explain failure with the log's tail."""
+    log.detail(f"$ {' '.join(cmd)}  (in {cwd}, log {log_file})")
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    state = {"lines": 0, "last": ""}
+    with open(log_file, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                errors="replace", env={**os.environ, **(env or {})})
+        stop = threading.Event()
+        beat = threading.Thread(target=_heartbeat, args=(what, state, stop), daemon=True)
+        beat.start()
+        try:
+            for line in proc.stdout:
+                out.write(line)
+                state["lines"] += 1
+                if match := _OUTPUT_FILE.search(line):
+                    state["last"] = match[1]
+                if log.verbose():
+                    sys.stderr.write(line)
+            returncode = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            proc.wait()
+            raise
+        finally:
+            stop.set()
+            beat.join()
+    if returncode != 0:
+        tail = "".join(log_file.read_text(errors="replace").splitlines(keepends=True)[-40:])
+        raise HarnessError(f"{what} failed (exit {returncode}); last lines of {log_file}:\n{tail}",
+                           hint=f"the full output is in {log_file}")
+
+
+def _heartbeat(what: str, state: dict, stop: threading.Event) -> None:
+    start = time.monotonic()
+    while not stop.wait(_HEARTBEAT_SECONDS):
+        last = f", last built {state['last']}" if state["last"] else ""
+        log.info(f"  {what}: {log.format_seconds(time.monotonic() - start)}, {state['lines']} lines of output{last}")
