@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     passthrough: list[str] = []
     if "--" in argv:
         at = argv.index("--")
-        argv, passthrough = argv[:at], argv[at + 1:]
+        argv, passthrough = argv[:at], argv[at + 1 :]
     args = parser().parse_args(argv)
     log.set_verbosity(log.QUIET if args.quiet else log.VERBOSE if args.verbose else log.NORMAL)
     try:
@@ -41,22 +41,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--cpython", default=os.environ.get("PIPE_CPYTHON_VERSION", "3.13"),
-                        help="series (3.13: newest release) or release (3.13.5); env PIPE_CPYTHON_VERSION")
-    common.add_argument("--source", default=os.environ.get("PIPE_CPYTHON_SOURCE", "auto"),
-                        help="auto, git, a git URL/path, a tarball path/URL, or debian[:suite,...]; "
-                        "env PIPE_CPYTHON_SOURCE")
+    common.add_argument(
+        "--cpython",
+        default=os.environ.get("PIPE_CPYTHON_VERSION", "3.13"),
+        help="series (3.13: newest release) or release (3.13.5); env PIPE_CPYTHON_VERSION",
+    )
+    common.add_argument(
+        "--source",
+        default=os.environ.get("PIPE_CPYTHON_SOURCE", "auto"),
+        help="auto, git, a git URL/path, a tarball path/URL, or debian[:suite,...]; env PIPE_CPYTHON_SOURCE",
+    )
     common.add_argument("--sha256", help="expected sha256 of a tarball source")
-    common.add_argument("--cache", type=Path, default=None,
-                        help=f"cache directory (env {cache_mod.CACHE_ENV}; default ~/.cache/pipe-cpython)")
+    common.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help=f"cache directory (env {cache_mod.CACHE_ENV}; default ~/.cache/pipe-cpython)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="show every command and its output")
     common.add_argument("-q", "--quiet", action="store_true", help="only errors")
     build = argparse.ArgumentParser(add_help=False)
     build.add_argument("--clean", action="store_true", help="remove the build directory first")
-    build.add_argument("--force", action="store_true",
-                       help="re-apply the series even if it discards unexported commits on the pipe branch")
-    build.add_argument("--allow-missing-modules", action="store_true",
-                       help="build even when optional modules' headers are missing")
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="re-apply the series even if it discards unexported commits on the pipe branch",
+    )
+    build.add_argument(
+        "--allow-missing-modules", action="store_true", help="build even when optional modules' headers are missing"
+    )
 
     top = argparse.ArgumentParser(prog="python -m pipe_cpython", description=__doc__)
     steps = top.add_subparsers(dest="step", required=True, metavar="STEP")
@@ -101,8 +114,12 @@ def _built(args) -> Path:
         build_dir = cache.build_dir(tree.version, "native")
         if args.clean:
             native.clean(build_dir)
-        python = native.build(tree, build_dir, configure_args=getattr(args, "configure_args", []),
-                              allow_missing_modules=args.allow_missing_modules)
+        python = native.build(
+            tree,
+            build_dir,
+            configure_args=getattr(args, "configure_args", []),
+            allow_missing_modules=args.allow_missing_modules,
+        )
     runner.smoke_test(python)
     return python
 

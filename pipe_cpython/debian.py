@@ -138,9 +138,7 @@ class AptSources:
             (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
         list_file.write_text(wanted)
         with log.step(f"updating Debian source indexes ({', '.join(self.suites)})"):
-            result = subprocess.run(
-                ["apt-get", *self._options(), "update"], capture_output=True, text=True
-            )
+            result = subprocess.run(["apt-get", *self._options(), "update"], capture_output=True, text=True)
         if result.returncode != 0 or "Err:" in result.stdout:
             raise HarnessError(
                 f"apt-get update of the Debian source indexes failed:\n{result.stdout}{result.stderr}",
@@ -149,9 +147,7 @@ class AptSources:
         stamp.touch()
 
     def versions_of(self, package: str) -> list[SourcePackage]:
-        result = subprocess.run(
-            ["apt-cache", *self._options(), "showsrc", package], capture_output=True, text=True
-        )
+        result = subprocess.run(["apt-cache", *self._options(), "showsrc", package], capture_output=True, text=True)
         return parse_showsrc(result.stdout, package)
 
     def download_orig(self, package: SourcePackage, dest_dir: Path) -> Path:
@@ -161,9 +157,10 @@ class AptSources:
         work.mkdir()
         try:
             result = subprocess.run(
-                ["apt-get", *self._options(), "source", "--download-only",
-                 f"{package.name}={package.debian_version}"],
-                cwd=work, capture_output=True, text=True,
+                ["apt-get", *self._options(), "source", "--download-only", f"{package.name}={package.debian_version}"],
+                cwd=work,
+                capture_output=True,
+                text=True,
             )
             tarball = work / package.orig_tarball
             if result.returncode != 0 or not tarball.exists():

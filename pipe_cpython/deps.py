@@ -36,13 +36,12 @@ def native_packages() -> list[str]:
 def install(packages: list[str]) -> None:
     """Install Debian packages with apt-get (needs root)."""
     if shutil.which("apt-get") is None:
-        raise HarnessError("apt-get not found: install these with your system's package manager: "
-                           + " ".join(packages))
+        raise HarnessError("apt-get not found: install these with your system's package manager: " + " ".join(packages))
     if os.geteuid() != 0:
-        raise HarnessError("installing system packages needs root",
-                           hint="run: sudo apt-get install " + " ".join(packages))
+        raise HarnessError(
+            "installing system packages needs root", hint="run: sudo apt-get install " + " ".join(packages)
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     with log.step(f"installing {len(packages)} Debian packages"):
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
-                       check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], check=True, env=env)

@@ -22,7 +22,10 @@ FIXED_DATE = "2000-01-01T00:00:00+0000"
 def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, check: bool = True) -> str:
     """Run git and return its stdout; raise HarnessError with git's own words on failure."""
     result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True,
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
     )
     if check and result.returncode != 0:
@@ -32,7 +35,10 @@ def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, 
 
 def git_result(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True,
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
     )
 

@@ -54,8 +54,7 @@ def module_states(build_dir: Path) -> dict[str, str]:
 def check_modules(build_dir: Path) -> None:
     """Fail before compiling when a module a REPL user expects would be left out."""
     states = module_states(build_dir)
-    missing = {module: package for module, package in deps.MODULE_PACKAGES.items()
-               if states.get(module) == "missing"}
+    missing = {module: package for module, package in deps.MODULE_PACKAGES.items() if states.get(module) == "missing"}
     if missing:
         packages = sorted(set(missing.values()))
         raise HarnessError(
@@ -80,12 +79,18 @@ def make(build_dir: Path, extra_args: list[str] = ()) -> None:
     with log.step(f"compiling with make -j{jobs()}"):
         run_logged(["make", f"-j{jobs()}", *extra_args], build_dir, build_dir / "make.log", "make")
     if not interpreter(build_dir).exists():
-        raise HarnessError(f"make finished but {interpreter(build_dir)} is missing",
-                           hint=f"see {build_dir / 'make.log'}")
+        raise HarnessError(
+            f"make finished but {interpreter(build_dir)} is missing", hint=f"see {build_dir / 'make.log'}"
+        )
 
 
-def build(tree: WorkTree, build_dir: Path, configure_args: list[str] = (), make_args: list[str] = (),
-          allow_missing_modules: bool = False) -> Path:
+def build(
+    tree: WorkTree,
+    build_dir: Path,
+    configure_args: list[str] = (),
+    make_args: list[str] = (),
+    allow_missing_modules: bool = False,
+) -> Path:
     """Configure (once), regenerate, compile; return the interpreter."""
     configure(tree, build_dir, configure_args)
     if allow_missing_modules:

@@ -100,8 +100,12 @@ def _apply(tree: WorkTree, series_dir: Path, digest: str) -> None:
     with log.step(f"applying {len(patches)} patches from {series_dir} onto {tree.version.tag}"):
         gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
         result = gitrepo.git_result(
-            "am", "--quiet", "--committer-date-is-author-date", *map(str, patches),
-            cwd=tree.path, env=gitrepo.IDENTITY,
+            "am",
+            "--quiet",
+            "--committer-date-is-author-date",
+            *map(str, patches),
+            cwd=tree.path,
+            env=gitrepo.IDENTITY,
         )
         if result.returncode != 0:
             failed = failed_patch(result.stdout + result.stderr, patches)
@@ -120,8 +124,9 @@ def failed_patch(output: str, patches: list[Path]) -> str:
     """Name the patch (and the files) git am stopped at, from its output."""
     match = re.search(r"Patch failed at (\d+)", output)
     name = patches[int(match[1]) - 1].name if match and int(match[1]) <= len(patches) else "a patch"
-    files = sorted(set(re.findall(r"error: (?:patch failed: )?([^\s:]+)(?::\d+| does not exist| already exists)",
-                                  output)))
+    files = sorted(
+        set(re.findall(r"error: (?:patch failed: )?([^\s:]+)(?::\d+| does not exist| already exists)", output))
+    )
     return f"{name} (in {', '.join(files)})" if files else name
 
 
@@ -132,8 +137,19 @@ def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
     staging.mkdir(parents=True)
     excludes = [f":(exclude){path}" for path in GENERATED_FILES]
     gitrepo.git(
-        "format-patch", "-q", "--zero-commit", "--no-signature", "--no-numbered", "--full-index",
-        "-o", str(staging), f"{tree.version.tag}..{BRANCH}", "--", ".", *excludes, cwd=tree.path,
+        "format-patch",
+        "-q",
+        "--zero-commit",
+        "--no-signature",
+        "--no-numbered",
+        "--full-index",
+        "-o",
+        str(staging),
+        f"{tree.version.tag}..{BRANCH}",
+        "--",
+        ".",
+        *excludes,
+        cwd=tree.path,
     )
     exported = series_files(staging)
     if not exported:

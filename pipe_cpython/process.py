@@ -23,8 +23,15 @@ def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[s
     log_file.parent.mkdir(parents=True, exist_ok=True)
     state = {"lines": 0, "last": ""}
     with open(log_file, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                errors="replace", env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env={**os.environ, **(env or {})},
+        )
         stop = threading.Event()
         beat = threading.Thread(target=_heartbeat, args=(what, state, stop), daemon=True)
         beat.start()
@@ -46,8 +53,10 @@ def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[s
             beat.join()
     if returncode != 0:
         tail = "".join(log_file.read_text(errors="replace").splitlines(keepends=True)[-40:])
-        raise HarnessError(f"{what} failed (exit {returncode}); last lines of {log_file}:\n{tail}",
-                           hint=f"the full output is in {log_file}")
+        raise HarnessError(
+            f"{what} failed (exit {returncode}); last lines of {log_file}:\n{tail}",
+            hint=f"the full output is in {log_file}",
+        )
 
 
 def _heartbeat(what: str, state: dict, stop: threading.Event) -> None:

@@ -10,8 +10,17 @@ from .errors import HarnessError
 
 # CPython's own tests that exercise what the patch series touches.
 GRAMMAR_TESTS = (
-    "test_grammar", "test_syntax", "test_ast", "test_unparse", "test_tokenize", "test_compile", "test_dis",
-    "test_future_stmt", "test_traceback", "test_fstring", "test_exceptions",
+    "test_grammar",
+    "test_syntax",
+    "test_ast",
+    "test_unparse",
+    "test_tokenize",
+    "test_compile",
+    "test_dis",
+    "test_future_stmt",
+    "test_traceback",
+    "test_fstring",
+    "test_exceptions",
 )
 
 SEED_PROGRAM = """\
@@ -31,8 +40,7 @@ def smoke_test(python: Path) -> None:
     result = subprocess.run([str(python), "-c", SEED_PROGRAM], capture_output=True, text=True)
     if result.returncode != 0 or result.stdout.strip() != "10":
         raise HarnessError(
-            f"{python} does not evaluate the seed pipeline (exit {result.returncode}):\n"
-            f"{result.stdout}{result.stderr}",
+            f"{python} does not evaluate the seed pipeline (exit {result.returncode}):\n{result.stdout}{result.stderr}",
             hint="the build may be stale or the patches incomplete: rebuild with --clean",
         )
     log.info("smoke test: 2 |> double |> increment |> double == 10")

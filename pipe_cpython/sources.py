@@ -124,8 +124,9 @@ def _from_git(url: str, request: Request, cache: Cache) -> WorkTree:
     final = cache.work_tree(version)
     partial = _fresh_partial(final)
     with log.step(f"cloning {url} at {version.tag}"):
-        gitrepo.git("clone", "-q", "--depth", "1", "--branch", version.tag, "-c", "advice.detachedHead=false",
-                    url, str(partial))
+        gitrepo.git(
+            "clone", "-q", "--depth", "1", "--branch", version.tag, "-c", "advice.detachedHead=false", url, str(partial)
+        )
     if not gitrepo.rev(f"refs/tags/{version.tag}", partial):
         gitrepo.git("tag", version.tag, "HEAD", cwd=partial)
     gitrepo.exclude_build_products(partial)
@@ -149,8 +150,9 @@ def _from_tarball(location: str, request: Request, cache: Cache, sha256: str | N
     return _from_release_tarball(tarball, location, request, cache, sha256)
 
 
-def _from_release_tarball(tarball: Path, origin: str, request: Request, cache: Cache,
-                          sha256: str | None, kind: str = "tarball") -> WorkTree:
+def _from_release_tarball(
+    tarball: Path, origin: str, request: Request, cache: Cache, sha256: str | None, kind: str = "tarball"
+) -> WorkTree:
     checksum = _checked_sha256(tarball, cache, sha256, origin)
     final_probe = _tarball_version(tarball)
     if not request.matches(final_probe):
@@ -160,25 +162,31 @@ def _from_release_tarball(tarball: Path, origin: str, request: Request, cache: C
     final = cache.work_tree(final_probe)
     partial = _fresh_partial(final)
     with log.step(f"unpacking {tarball.name} into a git work tree"):
-        subprocess.run(["tar", "-xf", str(tarball), "-C", str(partial), "--strip-components=1", "--no-same-owner"],
-                       check=True)
+        subprocess.run(
+            ["tar", "-xf", str(tarball), "-C", str(partial), "--strip-components=1", "--no-same-owner"], check=True
+        )
         unpacked = _patchlevel_version(partial)
         if unpacked != final_probe:
             raise HarnessError(f"{tarball.name} unpacks to CPython {unpacked}, expected {final_probe}")
-        gitrepo.commit_tree_as_release(partial, final_probe.tag, f"Python {final_probe}\n\nFrom {tarball.name}, "
-                                       f"sha256 {checksum}.")
-    return _finish(partial, final, final_probe, {"origin": kind, "location": origin, "tarball": tarball.name,
-                                                  "sha256": checksum})
+        gitrepo.commit_tree_as_release(
+            partial, final_probe.tag, f"Python {final_probe}\n\nFrom {tarball.name}, sha256 {checksum}."
+        )
+    return _finish(
+        partial, final, final_probe, {"origin": kind, "location": origin, "tarball": tarball.name, "sha256": checksum}
+    )
 
 
 def _tarball_version(tarball: Path) -> Version:
     """The release a tarball holds, read from Include/patchlevel.h inside it."""
-    result = subprocess.run(["tar", "-xOf", str(tarball), "--wildcards", "*/Include/patchlevel.h"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["tar", "-xOf", str(tarball), "--wildcards", "*/Include/patchlevel.h"], capture_output=True, text=True
+    )
     version = _parse_patchlevel(result.stdout)
     if result.returncode != 0 or version is None:
-        raise HarnessError(f"{tarball} is not a CPython release tarball (no readable Include/patchlevel.h)",
-                           hint="the file may be truncated or corrupt: delete it and fetch it again")
+        raise HarnessError(
+            f"{tarball} is not a CPython release tarball (no readable Include/patchlevel.h)",
+            hint="the file may be truncated or corrupt: delete it and fetch it again",
+        )
     return version
 
 
@@ -232,10 +240,13 @@ def _from_debian(suites: tuple[str, ...], request: Request, cache: Cache) -> Wor
         except HarnessError as exc:
             log.warn(f"{exc.message.splitlines()[0]}; trying an older release")
             continue
-        return _from_release_tarball(tarball, f"debian {package} {candidate.debian_version}", request, cache,
-                                     candidate.sha256, kind="debian")
-    raise HarnessError(f"Debian lists CPython {request} but serves none of its releases",
-                       hint="pin a release that is served, or use another --source")
+        return _from_release_tarball(
+            tarball, f"debian {package} {candidate.debian_version}", request, cache, candidate.sha256, kind="debian"
+        )
+    raise HarnessError(
+        f"Debian lists CPython {request} but serves none of its releases",
+        hint="pin a release that is served, or use another --source",
+    )
 
 
 # -- work tree assembly ----------------------------------------------------
