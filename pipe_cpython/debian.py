@@ -8,6 +8,7 @@ Debian archive the host is already configured to use.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -145,6 +146,19 @@ class AptSources:
                 hint="check the network and the host's apt configuration",
             )
         stamp.touch()
+        self._unserved_path().unlink(missing_ok=True)
+
+    def _unserved_path(self) -> Path:
+        return self.state_dir / "unserved.json"
+
+    def unserved(self) -> set[str]:
+        """Versions the current index lists but the mirror answered 404 for."""
+        path = self._unserved_path()
+        return set(json.loads(path.read_text())) if path.exists() else set()
+
+    def _remember_unserved(self, package: SourcePackage) -> None:
+        known = self.unserved() | {f"{package.name}={package.debian_version}"}
+        self._unserved_path().write_text(json.dumps(sorted(known)) + "\n")
 
     def versions_of(self, package: str) -> list[SourcePackage]:
         result = subprocess.run(["apt-cache", *self._options(), "showsrc", package], capture_output=True, text=True)
@@ -166,6 +180,7 @@ class AptSources:
             if result.returncode != 0 or not tarball.exists():
                 output = (result.stderr.strip() or result.stdout.strip()).splitlines()
                 reason = next((line for line in output if line.startswith("E:")), output[-1] if output else "")
+                self._remember_unserved(package)
                 raise HarnessError(
                     f"Debian lists {package.name} {package.debian_version} but does not serve it ({reason})"
                 )

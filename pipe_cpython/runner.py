@@ -54,4 +54,6 @@ def conformance(python: Path, suite_dir: Path, args: list[str]) -> int:
 def regrtest(python: Path, tests: list[str], jobs: int, args: list[str]) -> int:
     tests = tests or list(GRAMMAR_TESTS)
     with log.step(f"CPython's regression tests ({len(tests)} modules, -j{jobs})"):
-        return subprocess.run([str(python), "-m", "test", f"-j{jobs}", "--timeout=900", *args, *tests]).returncode
+        # `cpu` adds the whole-stdlib round trips of test_unparse and test_tokenize.
+        command = [str(python), "-m", "test", f"-j{jobs}", "--timeout=900", "-u", "cpu", *args, *tests]
+        return subprocess.run(command).returncode

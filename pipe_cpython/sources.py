@@ -222,7 +222,12 @@ def _from_debian(suites: tuple[str, ...], request: Request, cache: Cache) -> Wor
     apt = debian.AptSources(cache.apt, suites)
     apt.update()
     package = f"python{request.series}"
-    offered = [p for p in apt.versions_of(package) if p.upstream and request.matches(p.upstream)]
+    unserved = apt.unserved()
+    offered = [
+        p
+        for p in apt.versions_of(package)
+        if p.upstream and request.matches(p.upstream) and f"{p.name}={p.debian_version}" not in unserved
+    ]
     if not offered:
         raise HarnessError(
             f"Debian ({', '.join(suites)}) has no source package of CPython {request} ({package})",

@@ -1,0 +1,266 @@
+"""Spec section 6: `|>` compiles to the ordinary call instructions; tracebacks, .pyc, deep chains."""
+
+import dis
+import importlib.util
+import linecache
+import marshal
+import os
+import sys
+import tempfile
+import traceback
+import unittest
+
+
+def double(v):
+    return v * 2
+
+
+def opnames(source):
+    code = compile(source, "<dis>", "eval")
+    return [i.opname for i in dis.get_instructions(code) if i.opname not in ("RESUME", "CACHE")]
+
+
+CALL_OPS = {"CALL", "PRECALL"}
+SHUFFLE_OPS = {"SWAP", "PUSH_NULL"}
+
+
+class DisTests(unittest.TestCase):
+    def test_no_binary_op(self):
+        self.assertNotIn("BINARY_OP", opnames("x |> f"))
+
+    def test_no_new_opcode(self):
+        self.assertNotIn("PIPE", " ".join(dis.opmap))
+        for name in opnames("x |> f |> g"):
+            self.assertIn(name, dis.opmap)
+
+    def test_shape_is_loads_shuffle_call(self):
+        names = opnames("x |> f")
+        self.assertEqual(names[:2], ["LOAD_NAME", "LOAD_NAME"])
+        self.assertEqual(names[-1], "RETURN_VALUE")
+        middle = names[2:-1]
+        self.assertEqual(middle[-1], "CALL")
+        self.assertTrue(set(middle) <= CALL_OPS | SHUFFLE_OPS, middle)
+        self.assertLessEqual(sum(n in SHUFFLE_OPS for n in middle), 3, middle)
+
+    def test_same_call_instruction_as_call_syntax(self):
+        def calls(source):
+            return [(i.opname, i.arg) for i in dis.get_instructions(compile(source, "<dis>", "eval")) if i.opname in CALL_OPS]
+
+        self.assertEqual(calls("x |> f"), calls("f(x)"))
+
+    def test_operand_loaded_before_callable(self):
+        code = compile("x |> f", "<dis>", "eval")
+        loads = [i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_NAME"]
+        self.assertEqual(loads, ["x", "f"])
+
+    def test_chain_has_one_call_per_stage(self):
+        self.assertEqual(opnames("x |> f |> g |> h").count("CALL"), 3)
+
+    def test_magic_number_is_upstreams(self):
+        # The fork changes no bytecode, so it keeps CPython's own magic for this version.
+        self.assertEqual(len(importlib.util.MAGIC_NUMBER), 4)
+        from importlib._bootstrap_external import _RAW_MAGIC_NUMBER, MAGIC_NUMBER
+
+        self.assertEqual(MAGIC_NUMBER[:2], _RAW_MAGIC_NUMBER.to_bytes(4, "little")[:2])
+
+    def test_call_specializes(self):
+        def hot(v):
+            return v |> len
+
+        for _ in range(200):
+            hot("abc")
+        adaptive = [i.opname for i in dis.get_instructions(hot, adaptive=True)]
+        self.assertTrue(any(name.startswith("CALL_") for name in adaptive), adaptive)
+
+
+class TracebackTests(unittest.TestCase):
+    def run_source(self, source):
+        filename = f"<pipe-traceback-{id(source)}>"
+        # Register the source so that tracebacks can show and mark its lines.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        self.addCleanup(linecache.cache.pop, filename, None)
+        namespace = {}
+        exec(compile(source, filename, "exec"), namespace)
+        return namespace
+
+    def failing_frame_lines(self, source):
+        namespace = self.run_source(source)
+        try:
+            namespace["run"]()
+        except Exception as exc:
+            return exc, traceback.extract_tb(exc.__traceback__)
+        raise AssertionError("no exception")
+
+    def test_location_is_the_pipe_expression(self):
+        exc, frames = self.failing_frame_lines("def run():\n    y = 1\n    return y |> 2\n")
+        self.assertIsInstance(exc, TypeError)
+        frame = frames[-1]
+        self.assertEqual(frame.lineno, 3)
+        self.assertEqual((frame.colno, frame.end_colno), (11, 17))
+
+    def test_location_of_failing_stage_in_chain(self):
+        _, frames = self.failing_frame_lines("def run():\n    return 1 |> str |> 3 |> len\n")
+        frame = frames[-1]
+        self.assertEqual((frame.colno, frame.end_colno), (11, 24))
+
+    def test_callee_frame_follows_pipe_frame(self):
+        source = "def fail(v):\n    raise ValueError(v)\n\ndef run():\n    return 1 |> fail\n"
+        _, frames = self.failing_frame_lines(source)
+        self.assertEqual([f.name for f in frames[-2:]], ["run", "fail"])
+        self.assertEqual(frames[-2].lineno, 5)
+
+    def test_printed_traceback_marks_the_operator(self):
+        exc, _ = self.failing_frame_lines("def run():\n    y = 1\n    return y |> 2\n")
+        text = "".join(traceback.format_exception(exc))
+        self.assertIn("TypeError: 'int' object is not callable", text)
+        self.assertIn("    return y |> 2\n           ~~^^~~\n", text)
+
+    def test_multiline_pipe_traceback_line(self):
+        source = "def run():\n    return (\n        1\n        |> str\n        |> 5\n    )\n"
+        _, frames = self.failing_frame_lines(source)
+        self.assertEqual(frames[-1].lineno, 3)
+        self.assertEqual(frames[-1].end_lineno, 5)
+
+
+class PycTests(unittest.TestCase):
+    SOURCE = "def run(v):\n    return v |> str |> len\n"
+
+    def test_marshal_round_trip(self):
+        code = compile(self.SOURCE, "<pyc>", "exec")
+        namespace = {}
+        exec(marshal.loads(marshal.dumps(code)), namespace)
+        self.assertEqual(namespace["run"](12345), 5)
+
+    def test_import_from_pyc_only(self):
+        import py_compile
+
+        with tempfile.TemporaryDirectory() as directory:
+            source_path = os.path.join(directory, "piped_module.py")
+            with open(source_path, "w") as handle:
+                handle.write(self.SOURCE)
+            pyc_path = os.path.join(directory, "piped_module.pyc")
+            py_compile.compile(source_path, cfile=pyc_path, doraise=True)
+            os.remove(source_path)
+            spec = importlib.util.spec_from_file_location("piped_module", pyc_path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.assertEqual(module.run(100), 3)
+
+    def test_import_source_module(self):
+        with tempfile.TemporaryDirectory() as directory:
+            with open(os.path.join(directory, "piped_source.py"), "w") as handle:
+                handle.write(self.SOURCE)
+            sys.path.insert(0, directory)
+            try:
+                import piped_source
+
+                self.assertEqual(piped_source.run(7), 1)
+            finally:
+                sys.path.remove(directory)
+                sys.modules.pop("piped_source", None)
+
+
+class DeepChainTests(unittest.TestCase):
+    def test_long_chain_of_stages(self):
+        source = "0" + " |> inc" * 1000
+        self.assertEqual(eval(source, {"inc": lambda v: v + 1}), 1000)
+
+    def test_deeply_parenthesised_operand(self):
+        source = "(" * 50 + "1 |> f" + ")" * 50
+        self.assertEqual(eval(source, {"f": double}), 2)
+
+    def test_nested_right_operands(self):
+        source = "1 |> (" * 50 + "f" + ")" * 50
+        with self.assertRaises(TypeError):
+            # Each parenthesised right operand pipes the callable into the next.
+            eval(source, {"f": double})
+
+    def test_huge_chain_fails_cleanly(self):
+        source = "0" + " |> f" * 100_000
+        try:
+            compile(source, "<huge>", "eval")
+        except (RecursionError, MemoryError, SyntaxError):
+            pass
+
+    def test_nesting_limit_matches_upstream(self):
+        # The tokenizer allows 200 levels; the parser's frame limit must not cut in first.
+        for depth in (199, 200, 201, 500):
+            with self.subTest(depth=depth):
+                source = "(" * depth + "1" + ")" * depth
+                if depth <= 200:
+                    compile(source, "<nest>", "eval")
+                else:
+                    with self.assertRaisesRegex(SyntaxError, "too many nested parentheses"):
+                        compile(source, "<nest>", "eval")
+
+    def test_nesting_limit_in_fstrings_and_lists(self):
+        with self.assertRaisesRegex(SyntaxError, "too many nested parentheses"):
+            compile("f'{" + "(" * 200 + "1" + ")" * 200 + "}'", "<nest>", "eval")
+        compile("[" * 199 + "]" * 199, "<nest>", "eval")
+
+
+class GeneratorAndAsyncTests(unittest.TestCase):
+    def run_coroutine(self, coroutine):
+        try:
+            coroutine.send(None)
+        except StopIteration as stop:
+            return stop.value
+        raise AssertionError("coroutine suspended")
+
+    def test_await_binds_tighter(self):
+        async def value():
+            return 3
+
+        async def main():
+            return await value() |> double
+
+        self.assertEqual(self.run_coroutine(main()), 6)
+
+    def test_await_on_piped_coroutine(self):
+        async def doubled(v):
+            return v * 2
+
+        async def main():
+            return await (4 |> doubled)
+
+        self.assertEqual(self.run_coroutine(main()), 8)
+
+    def test_pipe_inside_async_generator(self):
+        async def agen():
+            for i in range(3):
+                yield i |> double
+
+        async def main():
+            return [v async for v in agen()]
+
+        self.assertEqual(self.run_coroutine(main()), [0, 2, 4])
+
+    def test_yield_as_left_operand(self):
+        def gen():
+            received = (yield) |> double
+            yield received
+
+        g = gen()
+        next(g)
+        self.assertEqual(g.send(5), 10)
+
+    def test_yield_from_piped_iterable(self):
+        def gen():
+            yield from 3 |> range
+
+        self.assertEqual(list(gen()), [0, 1, 2])
+
+    def test_generator_suspended_between_operands(self):
+        def gen():
+            return (yield "left") |> (yield "right")
+
+        g = gen()
+        self.assertEqual(next(g), "left")
+        self.assertEqual(g.send(7), "right")
+        with self.assertRaises(StopIteration) as stop:
+            g.send(double)
+        self.assertEqual(stop.exception.value, 14)
+
+
+if __name__ == "__main__":
+    unittest.main()
