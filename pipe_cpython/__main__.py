@@ -14,7 +14,7 @@ from pathlib import Path
 from . import cache as cache_mod
 from . import deps, log, native, patches, runner, sources
 from .errors import HarnessError
-from .versions import parse_request, series_dir
+from .versions import Request, parse_request, series_dir
 
 PROJECT = Path(__file__).resolve().parent.parent
 PATCHES = PROJECT / "patches"
@@ -52,6 +52,12 @@ def parser() -> argparse.ArgumentParser:
         help="auto, git, a git URL/path, a tarball path/URL, or debian[:suite,...]; env PIPE_CPYTHON_SOURCE",
     )
     common.add_argument("--sha256", help="expected sha256 of a tarball source")
+    common.add_argument(
+        "--patches",
+        type=Path,
+        default=Path(os.environ.get("PIPE_CPYTHON_PATCHES", PATCHES)),
+        help="directory of patch series, one X.Y subdirectory each (env PIPE_CPYTHON_PATCHES)",
+    )
     common.add_argument(
         "--cache",
         type=Path,
@@ -95,19 +101,26 @@ def _cache(args) -> cache_mod.Cache:
     return cache_mod.Cache(args.cache.resolve() if args.cache else cache_mod.default_root())
 
 
-def _work_tree(args, cache: cache_mod.Cache) -> sources.WorkTree:
+def _checked_inputs(args) -> tuple[Request, list[sources.Origin]]:
+    """Reject a bad version, a version without a series or a bad source before touching anything."""
     request = parse_request(args.cpython)
-    series_dir(request, PATCHES)  # fail before any download when there is no series
-    return sources.work_tree(request, sources.parse_origins(args.source), cache, args.sha256)
+    series_dir(request, args.patches)
+    return request, sources.parse_origins(args.source)
+
+
+def _work_tree(args, cache: cache_mod.Cache) -> sources.WorkTree:
+    request, origins = _checked_inputs(args)
+    return sources.work_tree(request, origins, cache, args.sha256)
 
 
 def _applied(args, cache: cache_mod.Cache) -> sources.WorkTree:
     tree = _work_tree(args, cache)
-    patches.apply_series(tree, series_dir(parse_request(str(tree.version)), PATCHES), force=args.force)
+    patches.apply_series(tree, series_dir(parse_request(str(tree.version)), args.patches), force=args.force)
     return tree
 
 
 def _built(args) -> Path:
+    _checked_inputs(args)
     cache = _cache(args)
     with cache_mod.locked(cache):
         tree = _applied(args, cache)
@@ -125,6 +138,7 @@ def _built(args) -> Path:
 
 
 def cmd_fetch(args, rest):
+    _checked_inputs(args)
     cache = _cache(args)
     with cache_mod.locked(cache):
         tree = _work_tree(args, cache)
@@ -132,6 +146,7 @@ def cmd_fetch(args, rest):
 
 
 def cmd_apply(args, rest):
+    _checked_inputs(args)
     cache = _cache(args)
     with cache_mod.locked(cache):
         tree = _applied(args, cache)
@@ -158,10 +173,11 @@ def cmd_regrtest(args, rest):
 
 
 def cmd_export(args, rest):
+    _checked_inputs(args)
     cache = _cache(args)
     with cache_mod.locked(cache):
         tree = _work_tree(args, cache)
-        target = PATCHES / tree.version.series
+        target = args.patches / tree.version.series
         written = patches.export_series(tree, target)
     log.info(f"exported {len(written)} patches to {target}")
 

@@ -50,6 +50,9 @@ def fetch_url(url: str, dest: Path, expected_sha256: str | None = None) -> Path:
             f"cannot reach {url}: {exc.__class__.__name__}",
             hint="check the network, or use a local tarball or Debian's source package (--source debian)",
         ) from exc
+    except requests.exceptions.ChunkedEncodingError as exc:
+        part.unlink(missing_ok=True)
+        raise HarnessError(f"download of {url} was truncated ({exc})", hint="retry; nothing partial was kept") from exc
     except requests.RequestException as exc:
         part.unlink(missing_ok=True)
         raise HarnessError(f"download of {url} failed: {exc}") from exc

@@ -1,0 +1,30 @@
+"""The command line's handling of bad input: exit status 2 and a message, never a traceback."""
+
+import argparse
+
+from pipe_cpython.__main__ import main, parser
+
+
+def test_malformed_version(capsys):
+    assert main(["fetch", "--cpython", "3.x"]) == 2
+    err = capsys.readouterr().err
+    assert "error: malformed CPython version '3.x'" in err
+    assert "Traceback" not in err
+
+
+def test_version_without_series_names_nearest_before_any_download(capsys, tmp_path):
+    assert main(["build", "--cpython", "3.15", "--cache", str(tmp_path / "c"), "--source", "nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert "CPython 3.15 has no patch series (have: " in err
+    assert "patches/3.13/" in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_unknown_source(capsys, tmp_path):
+    assert main(["fetch", "--source", "nowhere", "--cache", str(tmp_path / "c")]) == 2
+    assert "unknown source 'nowhere'" in capsys.readouterr().err
+
+
+def test_every_documented_step_exists():
+    steps = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert {"fetch", "apply", "build", "run", "conformance", "regrtest", "export", "install-deps"} <= set(steps)

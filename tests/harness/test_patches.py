@@ -1,0 +1,136 @@
+import shutil
+import subprocess
+
+import pytest
+from conftest import FAKE_VERSION, git
+
+from pipe_cpython import patches, sources
+from pipe_cpython.errors import HarnessError
+from pipe_cpython.versions import Request
+
+
+@pytest.fixture
+def tree(fake_upstream, cache):
+    return sources.work_tree(Request("3.13"), sources.parse_origins(f"file://{fake_upstream}"), cache)
+
+
+def log_subjects(tree):
+    return git("log", "--format=%s", f"v{FAKE_VERSION}..pipe", cwd=tree.path).split("\n")[:-1]
+
+
+def test_apply_makes_one_commit_per_patch(tree, series):
+    assert patches.apply_series(tree, series) is True
+    assert log_subjects(tree) == ["Add news", "Parse pipes"]
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=tree.path).strip() == "pipe"
+    assert "'|>'" in (tree.path / "Grammar" / "python.gram").read_text()
+
+
+def test_apply_twice_is_a_no_op(tree, series):
+    patches.apply_series(tree, series)
+    head = git("rev-parse", "pipe", cwd=tree.path)
+    assert patches.apply_series(tree, series) is False
+    assert git("rev-parse", "pipe", cwd=tree.path) == head
+
+
+def test_apply_is_deterministic(tree, series, fake_upstream, tmp_path):
+    from pipe_cpython.cache import Cache
+
+    patches.apply_series(tree, series)
+    other = sources.work_tree(Request("3.13"), sources.parse_origins(f"file://{fake_upstream}"), Cache(tmp_path / "c2"))
+    patches.apply_series(other, series)
+    assert git("rev-parse", "pipe", cwd=tree.path) == git("rev-parse", "pipe", cwd=other.path)
+
+
+def test_patch_that_does_not_apply_names_patch_and_file(tree, series):
+    (series / "0001-Parse-pipes.patch").write_text(
+        (series / "0001-Parse-pipes.patch").read_text().replace("-comparison: bitwise_or", "-comparison: other")
+    )
+    with pytest.raises(HarnessError) as info:
+        patches.apply_series(tree, series)
+    message = str(info.value)
+    assert "0001-Parse-pipes.patch" in message
+    assert "Grammar/python.gram" in message
+    assert f"CPython {FAKE_VERSION}" in message
+    # Nothing half-done: no am in progress, the branch is the pristine tag, the tree is clean.
+    assert not (tree.path / ".git" / "rebase-apply").exists()
+    assert git("rev-parse", "pipe", cwd=tree.path) == git("rev-parse", f"v{FAKE_VERSION}^{{commit}}", cwd=tree.path)
+    assert git("status", "--porcelain", cwd=tree.path) == ""
+
+
+def test_interrupted_am_is_cleaned_up(tree, series):
+    git("checkout", "-q", "-B", "pipe", f"v{FAKE_VERSION}", cwd=tree.path)
+    broken = series / "0002-Add-news.patch"
+    shutil.copy(broken, tree.path.parent / "only.patch")
+    # Leave a failed `git am` behind, as a killed run would.
+    (tree.path / "NEWS").write_text("conflict\n")
+    git("add", "NEWS", cwd=tree.path)
+    git("commit", "-q", "-m", "conflicting", cwd=tree.path)
+    failed = subprocess.run(["git", "am", str(tree.path.parent / "only.patch")], cwd=tree.path, capture_output=True)
+    assert failed.returncode != 0
+    assert (tree.path / ".git" / "rebase-apply").exists()
+    patches.apply_series(tree, series, force=True)
+    assert log_subjects(tree) == ["Add news", "Parse pipes"]
+
+
+def test_user_commits_are_kept(tree, series):
+    patches.apply_series(tree, series)
+    (tree.path / "mine.txt").write_text("my change\n")
+    git("add", "mine.txt", cwd=tree.path)
+    git("commit", "-q", "-m", "My change", cwd=tree.path)
+    assert patches.apply_series(tree, series) is False
+    assert log_subjects(tree)[0] == "My change"
+
+
+def test_changed_series_does_not_discard_user_commits(tree, series):
+    patches.apply_series(tree, series)
+    (tree.path / "mine.txt").write_text("my change\n")
+    git("add", "mine.txt", cwd=tree.path)
+    git("commit", "-q", "-m", "My change", cwd=tree.path)
+    (series / "0002-Add-news.patch").unlink()
+    with pytest.raises(HarnessError, match="has commits that are not in it") as info:
+        patches.apply_series(tree, series)
+    assert "export-patches" in info.value.hint
+    assert log_subjects(tree)[0] == "My change"
+    patches.apply_series(tree, series, force=True)
+    assert log_subjects(tree) == ["Parse pipes"]
+
+
+def test_export_round_trip_is_byte_identical(tree, series, tmp_path):
+    patches.apply_series(tree, series)
+    original = {p.name: p.read_bytes() for p in patches.series_files(series)}
+    exported = patches.export_series(tree, series)
+    assert [p.name for p in exported] == sorted(original)
+    again = {p.name: p.read_bytes() for p in patches.export_series(tree, series)}
+    assert again == {p.name: p.read_bytes() for p in exported}
+    for name, text in again.items():
+        assert b"From 0000000000000000000000000000000000000000" in text, name
+        assert b"[PATCH]" in text and b"[PATCH 1/" not in text
+        assert not text.rstrip().endswith(b"--"), "no git version signature"
+
+
+def test_export_picks_up_user_commits_and_keeps_them_applied(tree, series):
+    patches.apply_series(tree, series)
+    (tree.path / "mine.txt").write_text("my change\n")
+    git("add", "mine.txt", cwd=tree.path)
+    git("commit", "-q", "-m", "My change", cwd=tree.path)
+    exported = patches.export_series(tree, series)
+    assert [p.name for p in exported][-1] == "0003-My-change.patch"
+    assert patches.apply_series(tree, series) is False
+
+
+def test_export_leaves_out_generated_files(tree, series):
+    patches.apply_series(tree, series)
+    (tree.path / "Parser" / "parser.c").write_text("/* regenerated */\n")
+    (tree.path / "Grammar" / "python.gram").write_text("changed\n")
+    git("commit", "-q", "-am", "Change grammar and commit parser by mistake", cwd=tree.path)
+    exported = patches.export_series(tree, series)
+    last = exported[-1].read_text()
+    assert "Grammar/python.gram" in last
+    assert "Parser/parser.c" not in last
+
+
+def test_export_of_empty_branch(tree, series):
+    git("checkout", "-q", "-B", "pipe", f"v{FAKE_VERSION}", cwd=tree.path)
+    with pytest.raises(HarnessError, match="nothing to export"):
+        patches.export_series(tree, series)
+    assert patches.series_files(series), "the old series is kept"
