@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -31,6 +33,8 @@ def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[s
             text=True,
             errors="replace",
             env={**os.environ, **(env or {})},
+            # Its own process group, so an interrupt reaches make and every compiler it started.
+            start_new_session=True,
         )
         stop = threading.Event()
         beat = threading.Thread(target=_heartbeat, args=(what, state, stop), daemon=True)
@@ -45,8 +49,7 @@ def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[s
                     sys.stderr.write(line)
             returncode = proc.wait()
         except KeyboardInterrupt:
-            proc.terminate()
-            proc.wait()
+            _stop_group(proc)
             raise
         finally:
             stop.set()
@@ -57,6 +60,17 @@ def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[s
             f"{what} failed (exit {returncode}); last lines of {log_file}:\n{tail}",
             hint=f"the full output is in {log_file}",
         )
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Interrupt the command's whole process group, as Ctrl-C in a terminal would; kill it if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _heartbeat(what: str, state: dict, stop: threading.Event) -> None:
