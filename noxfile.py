@@ -66,6 +66,32 @@ def regrtest(session: nox.Session) -> None:
     harness(session, "regrtest", "--", *session.posargs)
 
 
+@nox.session(name="build-wasm", python=False)
+def build_wasm(session: nox.Session) -> None:
+    """Build the patched interpreter for WebAssembly, node and browser targets (emsdk, or emscripten in a chroot)."""
+    harness(session, "build-wasm", *session.posargs)
+    harness(session, "build-wasm", "--target", "browser", *session.posargs)
+
+
+@nox.session(name="run-wasm", python=False)
+def run_wasm(session: nox.Session) -> None:
+    """Run the WebAssembly interpreter under node: `nox -s run-wasm -- -c 'print(2 |> str)'`, a script, or a REPL."""
+    harness(session, "run-wasm", "--", *session.posargs)
+
+
+@nox.session(name="conformance-wasm", python=False)
+def conformance_wasm(session: nox.Session) -> None:
+    """Run tests/conformance, unchanged, in the WebAssembly interpreter under node."""
+    harness(session, "conformance-wasm", "--", *session.posargs)
+
+
+@nox.session(name="regrtest-wasm", python=False)
+def regrtest_wasm(session: nox.Session) -> None:
+    """CPython's grammar tests under node, one process per module; failures must match the allow-list, pristine too."""
+    harness(session, "regrtest-wasm", "--", *session.posargs)
+    harness(session, "regrtest-wasm", "--pristine", "--", *session.posargs)
+
+
 @nox.session(name="export-patches", python=False)
 def export_patches(session: nox.Session) -> None:
     """Write the work tree's `pipe` branch back to patches/X.Y as git format-patch files."""

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import deps, log, native, patches, runner, sources
+from . import deps, emscripten, log, native, patches, runner, sources, wasm
 from .errors import HarnessError
 from .versions import Request, parse_request, series_dir
 
@@ -91,6 +91,33 @@ def parser() -> argparse.ArgumentParser:
     step("run", cmd_run, "run the patched interpreter with the arguments after --", (common, build))
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", (common, build))
     step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", (common, build))
+    wasm_options = argparse.ArgumentParser(add_help=False)
+    wasm_options.add_argument("--target", choices=wasm.TARGETS, default="node", help="Emscripten target")
+    wasm_options.add_argument(
+        "--emscripten-suite",
+        default=os.environ.get("PIPE_CPYTHON_EMSCRIPTEN_SUITE", emscripten.DEFAULT_SUITE),
+        help="Debian suite of the emscripten chroot, when no emsdk is active (env PIPE_CPYTHON_EMSCRIPTEN_SUITE)",
+    )
+    build.add_argument("--pristine", action="store_true", help="the same release without the patches, to compare")
+    step("build-wasm", cmd_build_wasm, "build the patched interpreter for WebAssembly", (common, build, wasm_options))
+    step(
+        "conformance-wasm",
+        cmd_conformance_wasm,
+        "run tests/conformance in the WebAssembly interpreter under node",
+        (common, build, wasm_options),
+    )
+    step(
+        "regrtest-wasm",
+        cmd_regrtest_wasm,
+        "run CPython's grammar tests under node, one process per module, against wasm/regrtest-allowlist",
+        (common, build, wasm_options),
+    )
+    step(
+        "run-wasm",
+        cmd_run_wasm,
+        "run the WebAssembly interpreter under node with the arguments after --",
+        (common, build, wasm_options),
+    )
     step("export", cmd_export, "write the `pipe` branch back to patches/X.Y")
     step("install-deps", cmd_install_deps, "install the Debian packages the native build needs (root)")
     step("paths", cmd_paths, "print the work tree, build directory and interpreter")
@@ -119,12 +146,17 @@ def _applied(args, cache: cache_mod.Cache) -> sources.WorkTree:
     return tree
 
 
+def _flavour(args) -> str:
+    return "pristine" if getattr(args, "pristine", False) else "native"
+
+
 def _built(args) -> Path:
+    """The native interpreter, patched (or pristine with --pristine), built incrementally."""
     _checked_inputs(args)
     cache = _cache(args)
     with cache_mod.locked(cache):
-        tree = _applied(args, cache)
-        build_dir = cache.build_dir(tree.version, "native")
+        tree, suffix = _tree_to_build(args, cache)
+        build_dir = cache.build_dir(tree.version, f"native{suffix}")
         if args.clean:
             native.clean(build_dir)
         python = native.build(
@@ -133,8 +165,75 @@ def _built(args) -> Path:
             configure_args=getattr(args, "configure_args", []),
             allow_missing_modules=args.allow_missing_modules,
         )
-    runner.smoke_test(python)
+    if not suffix:
+        runner.smoke_test(python)
     return python
+
+
+def _tree_to_build(args, cache: cache_mod.Cache) -> tuple[sources.WorkTree, str]:
+    tree = _applied(args, cache)
+    if getattr(args, "pristine", False):
+        return sources.pristine_twin(tree), "-pristine"
+    return tree, ""
+
+
+def _built_wasm(args) -> tuple[emscripten.Toolchain, Path]:
+    python = _built(args)
+    cache = _cache(args)
+    with cache_mod.locked(cache):
+        tree, suffix = _tree_to_build(args, cache)
+        toolchain = emscripten.find(
+            tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite
+        )
+        name = f"wasm-{args.target}{suffix}"
+        if args.clean:
+            native.clean(cache.build_dir(tree.version, name))
+        build_dir = wasm.build(tree, cache, args.target, toolchain, python, name)
+    if args.target == "node" and not suffix:
+        runner.smoke_test(runner.node_command(toolchain, build_dir), "WebAssembly")
+    return toolchain, build_dir
+
+
+def cmd_build_wasm(args, rest):
+    print(_built_wasm(args)[1])
+
+
+def cmd_run_wasm(args, rest):
+    args.target = "node"
+    toolchain, build_dir = _built_wasm(args)
+    return runner.run(runner.node_command(toolchain, build_dir), rest)
+
+
+def cmd_conformance_wasm(args, rest):
+    args.target = "node"
+    toolchain, build_dir = _built_wasm(args)
+    return runner.conformance(runner.node_command(toolchain, build_dir), CONFORMANCE, rest, "WebAssembly")
+
+
+def cmd_regrtest_wasm(args, rest):
+    """CPython's grammar tests under node, one process per module, against the reviewed allow-list."""
+    args.target = "node"
+    toolchain, build_dir = _built_wasm(args)
+    modules = [a for a in rest if not a.startswith("-")] or list(runner.GRAMMAR_TESTS)
+    series = parse_request(args.cpython).series
+    allowlist = PROJECT / "wasm" / "regrtest-allowlist" / f"{series}.txt"
+    outcomes = runner.regrtest_isolated(runner.node_command(toolchain, build_dir), modules, build_dir / "regrtest")
+    allowed = runner.read_allowlist(allowlist) if allowlist.exists() else {}
+    allowed = {m: t for m, t in allowed.items() if m in modules}
+    problems = runner.compare_with_allowlist(outcomes, allowed)
+    total = sum(o.tests for o in outcomes)
+    failed = sum(len(o.failed) for o in outcomes)
+    crashed = [o.module for o in outcomes if o.crashed]
+    log.info(
+        f"regrtest under node ({_flavour(args)}): {len(outcomes)} modules, {total} tests, "
+        f"{failed} failures on the allow-list, crashed: {', '.join(crashed) or 'none'}"
+    )
+    for problem in problems:
+        print(f"regrtest-wasm: {problem}", file=sys.stderr)
+    if problems:
+        log.info(f"per-module logs and JUnit reports: {build_dir / 'regrtest'}; allow-list: {allowlist}")
+        return 1
+    return 0
 
 
 def cmd_fetch(args, rest):

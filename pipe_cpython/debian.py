@@ -164,6 +164,32 @@ class AptSources:
         result = subprocess.run(["apt-cache", *self._options(), "showsrc", package], capture_output=True, text=True)
         return parse_showsrc(result.stdout, package)
 
+    def download_newest(self, candidates: list[SourcePackage], dest_dir: Path) -> tuple[SourcePackage, Path]:
+        """Download the first candidate the archive really serves (or has been downloaded before).
+
+        The index can list a revision before the mirror serves it: such a
+        candidate is remembered as unserved and the next one is tried.
+        """
+        unserved = self.unserved()
+        for candidate in candidates:
+            if f"{candidate.name}={candidate.debian_version}" in unserved:
+                continue
+            tarball = dest_dir / candidate.orig_tarball
+            if tarball.exists():
+                return candidate, tarball
+            try:
+                with log.step(
+                    f"downloading {candidate.orig_tarball} (Debian {candidate.name} {candidate.debian_version})"
+                ):
+                    return candidate, self.download_orig(candidate, dest_dir)
+            except HarnessError as exc:
+                log.warn(f"{exc.message}; trying the next candidate")
+        names = ", ".join(f"{c.name} {c.debian_version}" for c in candidates) or "none"
+        raise HarnessError(
+            f"Debian's archive serves none of the candidate source packages ({names})",
+            hint="pin a release the archive serves, or use another source",
+        )
+
     def download_orig(self, package: SourcePackage, dest_dir: Path) -> Path:
         """Download one source package and keep only its upstream tarball, checked against the index."""
         dest_dir.mkdir(parents=True, exist_ok=True)

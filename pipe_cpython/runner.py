@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from . import log
+from .emscripten import Toolchain
 from .errors import HarnessError
 
 # CPython's own tests that exercise what the patch series touches.
@@ -30,25 +33,35 @@ print(2 |> double |> increment |> double)
 """
 
 
-def run(python: Path, args: list[str]) -> int:
+def interpreter_command(python: Path | list[str]) -> list[str]:
+    return [str(python)] if isinstance(python, Path) else python
+
+
+def node_command(toolchain: Toolchain, build_dir: Path) -> list[str]:
+    """The node build's interpreter as a command line (node needs a deeper JS stack for CPython's recursion)."""
+    return toolchain.command(["node", "--stack-size=4000", str(build_dir / "python.js")], Path.cwd())
+
+
+def run(python: Path | list[str], args: list[str]) -> int:
     """Run the interpreter with the user's arguments and terminal; return its exit status."""
-    return subprocess.run([str(python), *args]).returncode
+    return subprocess.run([*interpreter_command(python), *args]).returncode
 
 
-def smoke_test(python: Path) -> None:
-    """Prove the interpreter really is the fork: the seed pipeline must print 10."""
-    result = subprocess.run([str(python), "-c", SEED_PROGRAM], capture_output=True, text=True)
+def smoke_test(python: Path | list[str], flavour: str = "native") -> None:
+    """Prove the interpreter really is the fork by its output (an exit status of 0 proves little under node)."""
+    result = subprocess.run([*interpreter_command(python), "-c", SEED_PROGRAM], capture_output=True, text=True)
     if result.returncode != 0 or result.stdout.strip() != "10":
         raise HarnessError(
-            f"{python} does not evaluate the seed pipeline (exit {result.returncode}):\n{result.stdout}{result.stderr}",
+            f"the {flavour} interpreter does not evaluate the seed pipeline (exit {result.returncode}):\n"
+            f"{result.stdout}{result.stderr}",
             hint="the build may be stale or the patches incomplete: rebuild with --clean",
         )
-    log.info("smoke test: 2 |> double |> increment |> double == 10")
+    log.info(f"smoke test ({flavour}): 2 |> double |> increment |> double == 10")
 
 
-def conformance(python: Path, suite_dir: Path, args: list[str]) -> int:
-    with log.step(f"conformance suite on {python}"):
-        return subprocess.run([str(python), str(suite_dir / "run.py"), *args]).returncode
+def conformance(python: Path | list[str], suite_dir: Path, args: list[str], flavour: str = "native") -> int:
+    with log.step(f"conformance suite ({flavour})"):
+        return subprocess.run([*interpreter_command(python), str(suite_dir / "run.py"), *args]).returncode
 
 
 def regrtest(python: Path, tests: list[str], jobs: int, args: list[str]) -> int:
@@ -57,3 +70,66 @@ def regrtest(python: Path, tests: list[str], jobs: int, args: list[str]) -> int:
         # `cpu` adds the whole-stdlib round trips of test_unparse and test_tokenize.
         command = [str(python), "-m", "test", f"-j{jobs}", "--timeout=900", "-u", "cpu", *args, *tests]
         return subprocess.run(command).returncode
+
+
+@dataclass
+class ModuleOutcome:
+    """One regrtest module run in its own process: which test ids failed, or that it crashed."""
+
+    module: str
+    failed: set[str]
+    crashed: bool
+    tests: int
+
+
+def regrtest_isolated(python: list[str], modules: list[str], report_dir: Path) -> list[ModuleOutcome]:
+    """Each module in its own interpreter process (under node one crash would end a shared run)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for module in modules:
+        report = report_dir / f"{module}.xml"
+        report.unlink(missing_ok=True)
+        with log.step(f"{module} under node"):
+            result = subprocess.run(
+                [*python, "-m", "test", "-u", "cpu", "--junit-xml", str(report), module],
+                capture_output=True,
+                text=True,
+            )
+        (report_dir / f"{module}.log").write_text(result.stdout + result.stderr)
+        outcomes.append(_outcome(module, report))
+    return outcomes
+
+
+def _outcome(module: str, report: Path) -> ModuleOutcome:
+    if not report.exists():
+        return ModuleOutcome(module, set(), crashed=True, tests=0)
+    failed, tests = set(), 0
+    for case in ElementTree.parse(report).iter("testcase"):
+        tests += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.add(f"{case.get('classname', '')}.{case.get('name', '')}".removeprefix("test."))
+    return ModuleOutcome(module, failed, crashed=False, tests=tests)
+
+
+def read_allowlist(path: Path) -> dict[str, set[str]]:
+    """`module: test.id  # reason` lines; `module: CRASH  # reason` for a module that cannot finish."""
+    allowed: dict[str, set[str]] = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            module, _, test = (part.strip() for part in line.partition(":"))
+            allowed.setdefault(module, set()).add(test)
+    return allowed
+
+
+def compare_with_allowlist(outcomes: list[ModuleOutcome], allowed: dict[str, set[str]]) -> list[str]:
+    """Problems: failures not on the allow-list, and allow-list entries that no longer fail (stale)."""
+    problems = []
+    for outcome in outcomes:
+        expected = allowed.get(outcome.module, set())
+        actual = {"CRASH"} if outcome.crashed else outcome.failed
+        problems += [
+            f"{outcome.module}: {test} failed and is not on the allow-list" for test in sorted(actual - expected)
+        ]
+        problems += [f"{outcome.module}: {test} is on the allow-list but passed" for test in sorted(expected - actual)]
+    return problems

@@ -99,6 +99,17 @@ def existing(cache: Cache, version: Version) -> WorkTree | None:
     return None
 
 
+def pristine_twin(tree: WorkTree) -> WorkTree:
+    """A second checkout of the same release without the patches (a git worktree at the tag), for comparisons."""
+    path = tree.path.with_name(f"{tree.path.name}-pristine")
+    if not (path / ".git").exists():
+        if path.exists():
+            shutil.rmtree(path)
+        gitrepo.git("worktree", "prune", cwd=tree.path)
+        gitrepo.git("worktree", "add", "-q", "--detach", str(path), tree.version.tag, cwd=tree.path)
+    return WorkTree(path, tree.version)
+
+
 def record(path: Path) -> dict:
     return json.loads((path / ".git" / _RECORD).read_text())
 
@@ -223,34 +234,22 @@ def _from_debian(suites: tuple[str, ...], request: Request, cache: Cache) -> Wor
     apt.update()
     package = f"python{request.series}"
     unserved = apt.unserved()
-    offered = [
-        p
-        for p in apt.versions_of(package)
-        if p.upstream and request.matches(p.upstream) and f"{p.name}={p.debian_version}" not in unserved
-    ]
+    offered = sorted(
+        (p for p in apt.versions_of(package) if p.upstream and request.matches(p.upstream)),
+        key=lambda p: p.upstream,
+        reverse=True,
+    )
     if not offered:
         raise HarnessError(
             f"Debian ({', '.join(suites)}) has no source package of CPython {request} ({package})",
             hint="use --source with a git URL or a release tarball, or other suites: --source debian:SUITE,...",
         )
-    # The index can list a release before the mirror serves it: fall back to the next newest.
-    for candidate in sorted(offered, key=lambda p: p.upstream, reverse=True):
-        if tree := existing(cache, candidate.upstream):
-            return tree
-        tarball = cache.downloads / candidate.orig_tarball
-        try:
-            if not tarball.exists():
-                with log.step(f"downloading Debian's {package} {candidate.debian_version} (upstream tarball)"):
-                    apt.download_orig(candidate, cache.downloads)
-        except HarnessError as exc:
-            log.warn(f"{exc.message.splitlines()[0]}; trying an older release")
-            continue
-        return _from_release_tarball(
-            tarball, f"debian {package} {candidate.debian_version}", request, cache, candidate.sha256, kind="debian"
-        )
-    raise HarnessError(
-        f"Debian lists CPython {request} but serves none of its releases",
-        hint="pin a release that is served, or use another --source",
+    served = [p for p in offered if f"{p.name}={p.debian_version}" not in unserved] or offered
+    if tree := existing(cache, served[0].upstream):
+        return tree
+    chosen, tarball = apt.download_newest(served, cache.downloads)
+    return _from_release_tarball(
+        tarball, f"debian {package} {chosen.debian_version}", request, cache, chosen.sha256, kind="debian"
     )
 
 

@@ -90,7 +90,7 @@ def test_clone_build_interrupted_then_resumed(github_like_clone_url, e2e_cache):
     assert resumed.returncode == 0, resumed.stderr
     assert "configuring" not in resumed.stderr, "configure is not redone after an interrupted make"
     assert "cloning" not in resumed.stderr
-    assert "smoke test: 2 |> double |> increment |> double == 10" in resumed.stderr
+    assert "smoke test (native): 2 |> double |> increment |> double == 10" in resumed.stderr
 
     run = harness("run", "--source", github_like_clone_url, "--", "-c", "print([1, 2] |> len)", cache=e2e_cache)
     assert run.stdout.strip() == "2", run.stderr
