@@ -1,0 +1,144 @@
+import json
+import os
+import stat
+
+import pytest
+
+from pipe_cpython import debian, emscripten, runner, wasm
+from pipe_cpython.errors import HarnessError
+
+
+def test_every_pin_has_a_recipe_and_a_checksum():
+    pins = wasm.load_pins()
+    assert {p.name for p in pins} == set(wasm.RECIPES) == {"zlib", "bzip2", "sqlite3", "mpdecimal"}
+    for pin in pins:
+        assert len(pin.sha256) == 64 and pin.tarball.startswith(f"{pin.package}_")
+
+
+def test_library_flags_point_at_the_prefix_not_at_ports(tmp_path):
+    flags = wasm.library_flags(tmp_path)
+    assert flags["ZLIB_LIBS"] == f"-L{tmp_path}/lib -lz"
+    assert all("-sUSE_" not in value for value in flags.values())
+    assert {"ZLIB", "BZIP2", "LIBSQLITE3", "LIBMPDEC"} == {k.rsplit("_", 1)[0] for k in flags}
+
+
+def test_parse_emcc_version():
+    text = "emcc (Emscripten gcc/clang-like replacement + linker emulating GNU ld) 3.1.69 (6f625bd62ee64f4f8cd1)"
+    assert emscripten.parse_emcc_version(text) == (3, 1, 69)
+    assert emscripten.parse_emcc_version("gcc 12") is None
+
+
+def fake_emcc(directory, version):
+    emcc = directory / "emcc"
+    emcc.write_text(f"#!/bin/sh\necho 'emcc (Emscripten gcc/clang-like replacement) {version} (abc)'\n")
+    emcc.chmod(emcc.stat().st_mode | stat.S_IEXEC)
+
+
+def test_active_emsdk_of_a_good_version_is_chosen(tmp_path, monkeypatch):
+    fake_emcc(tmp_path, "3.1.58")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    toolchain = emscripten.find("3.13", tmp_path / "toolchains", [])
+    assert toolchain.kind == "emsdk" and toolchain.version == (3, 1, 58)
+    assert toolchain.command(["emcc", "-v"], tmp_path)[-2:] == ["emcc", "-v"]
+
+
+def test_too_old_emsdk_without_root_says_what_is_missing(tmp_path, monkeypatch):
+    fake_emcc(tmp_path, "3.1.6")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(emscripten.os, "geteuid", lambda: 1000)
+    with pytest.raises(HarnessError, match="needs root") as info:
+        emscripten.find("3.13", tmp_path / "toolchains", [])
+    assert "emsdk" in info.value.hint
+
+
+def test_chroot_command_mounts_privately_and_keeps_paths(tmp_path):
+    command = emscripten.chroot_command(tmp_path / "rootfs", [tmp_path / "cache"], ["emcc", "-v"], tmp_path, {"A": "1"})
+    assert command[:4] == ["unshare", "--mount", "--propagation", "private"]
+    script = command[6]
+    assert f'mount --bind "{tmp_path}/cache" "{tmp_path}/rootfs{tmp_path}/cache"' in script
+    assert "env -i" in script and "A='1'" in script
+    assert command[-3:] == [str(tmp_path), "emcc", "-v"]
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="test_x">
+<testcase classname="test.test_x.A" name="test_ok" />
+<testcase classname="test.test_x.A" name="test_bad"><failure message="x">boom</failure></testcase>
+<testcase classname="test.test_x.B" name="test_err"><error message="y">boom</error></testcase>
+<testcase classname="test.test_x.B" name="test_skip"><skipped>why</skipped></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_junit_outcome(tmp_path):
+    report = tmp_path / "test_x.xml"
+    report.write_text(JUNIT)
+    outcome = runner._outcome("test_x", report)
+    assert outcome.failed == {"test_x.A.test_bad", "test_x.B.test_err"}
+    assert outcome.tests == 4 and not outcome.crashed
+    assert runner._outcome("test_y", tmp_path / "missing.xml").crashed
+
+
+def test_allowlist_comparison_reports_new_failures_and_stale_entries(tmp_path):
+    allowlist = tmp_path / "3.13.txt"
+    allowlist.write_text(
+        "# reviewed\ntest_x: test_x.A.test_bad  # no signals under node\ntest_y: CRASH  # recursion\n"
+        "test_x: test_x.C.test_fixed\n"
+    )
+    allowed = runner.read_allowlist(allowlist)
+    outcomes = [
+        runner.ModuleOutcome("test_x", {"test_x.A.test_bad", "test_x.B.test_err"}, False, 4),
+        runner.ModuleOutcome("test_y", set(), True, 0),
+    ]
+    assert runner.compare_with_allowlist(outcomes, allowed) == [
+        "test_x: test_x.B.test_err failed and is not on the allow-list",
+        "test_x: test_x.C.test_fixed is on the allow-list but passed",
+    ]
+
+
+class FakeApt(debian.AptSources):
+    def __init__(self, tmp_path, served):
+        super().__init__(tmp_path / "apt", mirror=debian.Mirror("http://m.example/debian", None))
+        self.state_dir.mkdir(parents=True)
+        self.served = served
+        self.tried = []
+
+    def download_orig(self, package, dest_dir):
+        self.tried.append(package.debian_version)
+        if package.debian_version not in self.served:
+            self._remember_unserved(package)
+            raise HarnessError(f"Debian lists {package.name} {package.debian_version} but does not serve it (404)")
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        (dest_dir / package.orig_tarball).write_text("tarball")
+        return dest_dir / package.orig_tarball
+
+
+def test_download_newest_falls_back_and_remembers_unserved(tmp_path):
+    apt = FakeApt(tmp_path, served={"1.0-1"})
+    candidates = [debian.SourcePackage("p", v, f"p_{v[:3]}.orig.tar.gz", "0" * 64) for v in ("1.1-1", "1.0-1")]
+    chosen, path = apt.download_newest(candidates, tmp_path / "dl")
+    assert chosen.debian_version == "1.0-1" and path.exists()
+    assert apt.unserved() == {"p=1.1-1"}
+    path.unlink()
+    apt.download_newest(candidates, tmp_path / "dl")
+    assert apt.tried == ["1.1-1", "1.0-1", "1.0-1"], "an unserved revision is not asked for again"
+
+
+def test_download_newest_when_nothing_is_served(tmp_path):
+    apt = FakeApt(tmp_path, served=set())
+    candidates = [debian.SourcePackage("p", "1.1-1", "p_1.1.orig.tar.gz", "0" * 64)]
+    with pytest.raises(HarnessError, match="serves none of the candidate source packages"):
+        apt.download_newest(candidates, tmp_path / "dl")
+
+
+def test_configure_cache_is_seeded_only_from_a_matching_sibling(tmp_path):
+    node, browser = tmp_path / "wasm-node", tmp_path / "wasm-browser"
+    node.mkdir()
+    browser.mkdir()
+    (node / "config.cache").write_text("ac_cv_x=yes\n")
+    stamp = {"args": ["--with-emscripten-target=node"], "env": {"A": "1"}, "toolchain": [3, 1, 69], "configure": "h"}
+    (node / ".pipe-cpython-configure.json").write_text(json.dumps(stamp))
+    wasm._seed_config_cache(browser, {**stamp, "args": ["--with-emscripten-target=browser"]})
+    assert (browser / "config.cache").read_text() == "ac_cv_x=yes\n"
+    wasm._seed_config_cache(browser, {**stamp, "toolchain": [3, 1, 70]})
+    assert not (browser / "config.cache").exists()
