@@ -147,7 +147,7 @@ def _applied(args, cache: cache_mod.Cache) -> sources.WorkTree:
 
 
 def _flavour(args) -> str:
-    return "pristine" if getattr(args, "pristine", False) else "native"
+    return "pristine" if getattr(args, "pristine", False) else "patched"
 
 
 def _built(args) -> Path:
@@ -217,7 +217,12 @@ def cmd_regrtest_wasm(args, rest):
     modules = [a for a in rest if not a.startswith("-")] or list(runner.GRAMMAR_TESTS)
     series = parse_request(args.cpython).series
     allowlist = PROJECT / "wasm" / "regrtest-allowlist" / f"{series}.txt"
-    outcomes = runner.regrtest_isolated(runner.node_command(toolchain, build_dir), modules, build_dir / "regrtest")
+    outcomes = runner.regrtest_isolated(
+        runner.node_command(toolchain, build_dir),
+        PROJECT / "wasm" / "regrtest_node.py",
+        modules,
+        build_dir / "regrtest",
+    )
     allowed = runner.read_allowlist(allowlist) if allowlist.exists() else {}
     allowed = {m: t for m, t in allowed.items() if m in modules}
     problems = runner.compare_with_allowlist(outcomes, allowed)
@@ -226,7 +231,7 @@ def cmd_regrtest_wasm(args, rest):
     crashed = [o.module for o in outcomes if o.crashed]
     log.info(
         f"regrtest under node ({_flavour(args)}): {len(outcomes)} modules, {total} tests, "
-        f"{failed} failures on the allow-list, crashed: {', '.join(crashed) or 'none'}"
+        f"{failed} failing tests, modules that never finished: {', '.join(crashed) or 'none'}"
     )
     for problem in problems:
         print(f"regrtest-wasm: {problem}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,32 +83,54 @@ class ModuleOutcome:
     tests: int
 
 
-def regrtest_isolated(python: list[str], modules: list[str], report_dir: Path) -> list[ModuleOutcome]:
-    """Each module in its own interpreter process (under node one crash would end a shared run)."""
+def regrtest_isolated(python: list[str], driver: Path, modules: list[str], report_dir: Path) -> list[ModuleOutcome]:
+    """Each module in its own interpreter process (under node one crash would end a shared run).
+
+    When a test crashes the process, the module is run again without it, so
+    one crashing test costs that test, not the whole module.
+    """
     report_dir.mkdir(parents=True, exist_ok=True)
     outcomes = []
     for module in modules:
         report = report_dir / f"{module}.xml"
-        report.unlink(missing_ok=True)
+        crashed: list[str] = []
         with log.step(f"{module} under node"):
-            result = subprocess.run(
-                [*python, "-m", "test", "-u", "cpu", "--junit-xml", str(report), module],
-                capture_output=True,
-                text=True,
-            )
-        (report_dir / f"{module}.log").write_text(result.stdout + result.stderr)
-        outcomes.append(_outcome(module, report))
+            for _attempt in range(_MAX_CRASHES_PER_MODULE + 1):
+                report.unlink(missing_ok=True)
+                ignores = [f"--ignore={_REGRTEST_PREFIX}{test}" for test in crashed]
+                result = subprocess.run(
+                    [*python, str(driver), "-v", "-u", "cpu", "--junit-xml", str(report), *ignores, module],
+                    capture_output=True,
+                    text=True,
+                )
+                (report_dir / f"{module}.log").write_text(result.stdout + result.stderr)
+                last = last_started_test(result.stdout)
+                if report.exists() or last is None or last in crashed:
+                    break
+                log.info(f"  {last} crashed the interpreter; running {module} again without it")
+                crashed.append(last)
+        outcomes.append(_outcome(module, report, crashed))
     return outcomes
 
 
-def _outcome(module: str, report: Path) -> ModuleOutcome:
+_MAX_CRASHES_PER_MODULE = 5
+_REGRTEST_PREFIX = "test."
+
+
+def last_started_test(verbose_output: str) -> str | None:
+    """The id of the last test unittest announced in verbose mode (the one running if the process died)."""
+    started = re.findall(r"^\w+ \((test\.[\w.]+)\)", verbose_output, re.M)
+    return started[-1].removeprefix(_REGRTEST_PREFIX) if started else None
+
+
+def _outcome(module: str, report: Path, crashed: list[str] = ()) -> ModuleOutcome:
     if not report.exists():
-        return ModuleOutcome(module, set(), crashed=True, tests=0)
-    failed, tests = set(), 0
+        return ModuleOutcome(module, set(crashed), crashed=True, tests=0)
+    failed, tests = set(crashed), len(crashed)
     for case in ElementTree.parse(report).iter("testcase"):
         tests += 1
         if case.find("failure") is not None or case.find("error") is not None:
-            failed.add(f"{case.get('classname', '')}.{case.get('name', '')}".removeprefix("test."))
+            failed.add(f"{case.get('classname', '')}.{case.get('name', '')}".removeprefix(_REGRTEST_PREFIX))
     return ModuleOutcome(module, failed, crashed=False, tests=tests)
 
 

@@ -147,8 +147,13 @@ def configure(
     wanted = {
         "args": args,
         "env": env,
-        "toolchain": list(toolchain.version),
-        "configure": hashlib.sha256((tree.path / "configure").read_bytes()).hexdigest(),
+        # What autoconf's cached answers depend on; another tree or target with the same can share them.
+        "checks": {
+            "toolchain": list(toolchain.version),
+            "configure": hashlib.sha256((tree.path / "configure").read_bytes()).hexdigest(),
+            "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
+            "LDFLAGS": env["LDFLAGS"],
+        },
     }
     stamp = build_dir / _STAMP
     if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:
@@ -170,20 +175,18 @@ def configure(
 
 
 def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
-    """Start from a sibling target's autoconf cache when it was made with the same toolchain and inputs.
+    """Start from a sibling build's autoconf cache when its checks had the same inputs.
 
-    The node and browser targets run the same compiler checks: a warm cache
-    turns a cold emconfigure of several minutes into seconds.
+    The node and browser targets, patched or pristine, run the same compiler
+    checks: a warm cache turns a cold emconfigure of minutes into seconds.
     """
     cache_file = build_dir / "config.cache"
     cache_file.unlink(missing_ok=True)
-    for sibling in build_dir.parent.glob("wasm-*"):
+    for sibling in sorted(build_dir.parent.glob("wasm-*")):
         stamp = sibling / _STAMP
         if sibling == build_dir or not stamp.exists() or not (sibling / "config.cache").exists():
             continue
-        theirs = json.loads(stamp.read_text())
-        same = {k: v for k, v in theirs.items() if k != "args"} == {k: v for k, v in wanted.items() if k != "args"}
-        if same:
+        if json.loads(stamp.read_text()).get("checks") == wanted["checks"]:
             log.info(f"reusing the autoconf cache of {sibling.name}")
             shutil.copy(sibling / "config.cache", cache_file)
             return

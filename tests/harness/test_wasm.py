@@ -136,9 +136,11 @@ def test_configure_cache_is_seeded_only_from_a_matching_sibling(tmp_path):
     node.mkdir()
     browser.mkdir()
     (node / "config.cache").write_text("ac_cv_x=yes\n")
-    stamp = {"args": ["--with-emscripten-target=node"], "env": {"A": "1"}, "toolchain": [3, 1, 69], "configure": "h"}
+    checks = {"toolchain": [3, 1, 69], "configure": "h", "config.site": "s", "LDFLAGS": "-sSTACK_SIZE=5MB"}
+    stamp = {"args": ["--with-emscripten-target=node"], "env": {"CONFIG_SITE": "/a/site"}, "checks": checks}
     (node / ".pipe-cpython-configure.json").write_text(json.dumps(stamp))
-    wasm._seed_config_cache(browser, {**stamp, "args": ["--with-emscripten-target=browser"]})
+    other_tree = {"args": ["--with-emscripten-target=browser"], "env": {"CONFIG_SITE": "/b/site"}, "checks": checks}
+    wasm._seed_config_cache(browser, other_tree)
     assert (browser / "config.cache").read_text() == "ac_cv_x=yes\n"
-    wasm._seed_config_cache(browser, {**stamp, "toolchain": [3, 1, 70]})
+    wasm._seed_config_cache(browser, {**stamp, "checks": {**checks, "toolchain": [3, 1, 70]}})
     assert not (browser / "config.cache").exists()
