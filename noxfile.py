@@ -66,7 +66,7 @@ def regrtest(session: nox.Session) -> None:
     harness(session, "regrtest", "--", *session.posargs)
 
 
-@nox.session(name="build-wasm", python=False)
+@nox.session(name="build-wasm", python=False, tags=["ci"])
 def build_wasm(session: nox.Session) -> None:
     """Build the patched interpreter for WebAssembly, node and browser targets (emsdk, or emscripten in a chroot)."""
     harness(session, "build-wasm", *session.posargs)
@@ -79,13 +79,13 @@ def run_wasm(session: nox.Session) -> None:
     harness(session, "run-wasm", "--", *session.posargs)
 
 
-@nox.session(name="conformance-wasm", python=False)
+@nox.session(name="conformance-wasm", python=False, tags=["ci"])
 def conformance_wasm(session: nox.Session) -> None:
     """Run tests/conformance, unchanged, in the WebAssembly interpreter under node."""
     harness(session, "conformance-wasm", "--", *session.posargs)
 
 
-@nox.session(name="regrtest-wasm", python=False)
+@nox.session(name="regrtest-wasm", python=False, tags=["ci"])
 def regrtest_wasm(session: nox.Session) -> None:
     """CPython's grammar tests under node, one process per module; failures must match the allow-list, pristine too."""
     harness(session, "regrtest-wasm", "--", *session.posargs)

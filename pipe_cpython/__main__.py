@@ -119,7 +119,10 @@ def parser() -> argparse.ArgumentParser:
         (common, build, wasm_options),
     )
     step("export", cmd_export, "write the `pipe` branch back to patches/X.Y")
-    step("install-deps", cmd_install_deps, "install the Debian packages the native build needs (root)")
+    install = step("install-deps", cmd_install_deps, "install the Debian packages the builds and tests need (root)")
+    install.add_argument(
+        "--groups", default=",".join(deps.GROUPS), help=f"comma-separated subset of {', '.join(deps.GROUPS)}"
+    )
     step("paths", cmd_paths, "print the work tree, build directory and interpreter")
     return top
 
@@ -287,7 +290,7 @@ def cmd_export(args, rest):
 
 
 def cmd_install_deps(args, rest):
-    deps.install(deps.native_packages())
+    deps.install(deps.packages(args.groups.split(",")))
 
 
 def cmd_paths(args, rest):

@@ -29,8 +29,23 @@ MODULE_PACKAGES = {
 }
 
 
-def native_packages() -> list[str]:
-    return sorted(set(TOOLS) | set(MODULE_PACKAGES.values()))
+# Beyond the native build: the Emscripten chroot, and the browser that tests the demo page.
+EXTRA_GROUPS = {
+    "wasm": ("debootstrap",),
+    "browser": ("chromium", "fonts-dejavu-core"),
+}
+GROUPS = ("native", *EXTRA_GROUPS)
+
+
+def packages(groups: list[str]) -> list[str]:
+    """The Debian packages for the given groups (native, wasm, browser)."""
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise HarnessError(f"unknown package group(s): {', '.join(sorted(unknown))}", hint=f"use {', '.join(GROUPS)}")
+    wanted = set()
+    for group in groups:
+        wanted |= set(TOOLS) | set(MODULE_PACKAGES.values()) if group == "native" else set(EXTRA_GROUPS[group])
+    return sorted(wanted)
 
 
 def install(packages: list[str]) -> None:

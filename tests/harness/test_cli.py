@@ -2,7 +2,11 @@
 
 import argparse
 
+import pytest
+
+from pipe_cpython import deps
 from pipe_cpython.__main__ import main, parser
+from pipe_cpython.errors import HarnessError
 
 
 def test_malformed_version(capsys):
@@ -28,3 +32,11 @@ def test_unknown_source(capsys, tmp_path):
 def test_every_documented_step_exists():
     steps = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     assert {"fetch", "apply", "build", "run", "conformance", "regrtest", "export", "install-deps"} <= set(steps)
+
+
+def test_install_deps_groups():
+    assert "libsqlite3-dev" in deps.packages(["native"])
+    assert deps.packages(["wasm"]) == ["debootstrap"]
+    assert "chromium" in deps.packages(list(deps.GROUPS))
+    with pytest.raises(HarnessError, match="unknown package group"):
+        deps.packages(["gpu"])
