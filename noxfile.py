@@ -17,6 +17,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["build"]
 
 LINT_TOOLS = ["ruff==0.17.6"]
+PLAYWRIGHT = "playwright==1.65.2"
 
 
 def harness(session: nox.Session, step: str, *args: str) -> None:
@@ -90,6 +91,19 @@ def regrtest_wasm(session: nox.Session) -> None:
     """CPython's grammar tests under node, one process per module; failures must match the allow-list, pristine too."""
     harness(session, "regrtest-wasm", "--", *session.posargs)
     harness(session, "regrtest-wasm", "--pristine", "--", *session.posargs)
+
+
+@nox.session(python=False)
+def demo(session: nox.Session) -> None:
+    """Build the browser REPL page and serve it on 127.0.0.1:8000 (`-- --output DIR` writes a static copy)."""
+    harness(session, "demo", *session.posargs)
+
+
+@nox.session(name="browser-test", tags=["ci"])
+def browser_test(session: nox.Session) -> None:
+    """Drive the demo page in Debian's headless Chromium with Playwright; screenshots go to artifacts/."""
+    session.install("-e", ".[test]", PLAYWRIGHT)
+    session.run("pytest", "-m", "browser", *session.posargs)
 
 
 @nox.session(name="export-patches", python=False)

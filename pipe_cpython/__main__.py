@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import deps, emscripten, log, native, patches, runner, sources, wasm
+from . import demo, deps, emscripten, log, native, patches, runner, sources, wasm
 from .errors import HarnessError
 from .versions import Request, parse_request, series_dir
 
@@ -118,6 +118,15 @@ def parser() -> argparse.ArgumentParser:
         "run the WebAssembly interpreter under node with the arguments after --",
         (common, build, wasm_options),
     )
+    demo_step = step(
+        "demo",
+        cmd_demo,
+        "build the browser REPL page and serve it on 127.0.0.1 (or write a static copy with --output)",
+        (common, build, wasm_options),
+    )
+    demo_step.add_argument("--output", type=Path, help="write the page here for any web host, instead of serving")
+    demo_step.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    demo_step.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000; 0 picks one)")
     step("export", cmd_export, "write the `pipe` branch back to patches/X.Y")
     install = step("install-deps", cmd_install_deps, "install the Debian packages the builds and tests need (root)")
     install.add_argument(
@@ -241,6 +250,25 @@ def cmd_regrtest_wasm(args, rest):
     if problems:
         log.info(f"per-module logs and JUnit reports: {build_dir / 'regrtest'}; allow-list: {allowlist}")
         return 1
+    return 0
+
+
+def cmd_demo(args, rest):
+    args.target = "browser"
+    _, build_dir = _built_wasm(args)
+    output = args.output or build_dir.with_name("demo")
+    with log.step(f"assembling the demo page in {output}"):
+        demo.assemble(build_dir, output)
+    if args.output:
+        log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")
+        return 0
+    httpd = demo.server(output, args.host, args.port)
+    host, port = httpd.server_address[:2]
+    print(f"pipe-cpython: serving the demo at http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        httpd.serve_forever()
+    finally:
+        httpd.server_close()
     return 0
 
 

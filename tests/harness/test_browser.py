@@ -1,0 +1,214 @@
+"""The demo page in Debian's headless Chromium, driven by Playwright (`nox -s browser-test`)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipe_cpython import demo
+
+pytestmark = pytest.mark.browser
+
+PROJECT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT / "artifacts"
+CHROMIUM = os.environ.get("PIPE_CPYTHON_CHROMIUM", "/usr/bin/chromium")
+# Flags for a closed network: no background connections, no first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PROMPT_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The page, assembled by the harness exactly as `nox -s demo -- --output DIR` does."""
+    output = tmp_path_factory.mktemp("demo") / "site"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipe_cpython", "demo", "--output", str(output)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+def serve(handler) -> tuple[http.server.ThreadingHTTPServer, str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+
+@pytest.fixture(scope="module")
+def url(site):
+    httpd = demo.server(site, port=0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def wait_for_prompt(page) -> None:
+    page.wait_for_function("window.pipeDemo && window.pipeDemo.state.waiting", timeout=PROMPT_TIMEOUT_MS)
+
+
+def screen(page) -> str:
+    return page.evaluate("window.pipeDemo.screenText()")
+
+
+def type_line(page, line: str) -> None:
+    wait_for_prompt(page)
+    page.keyboard.type(line)
+    page.keyboard.press("Enter")
+
+
+def wait_for_text(page, text: str, timeout: int = 30_000) -> None:
+    page.wait_for_function("t => window.pipeDemo.screenText().includes(t)", arg=text, timeout=timeout)
+
+
+def test_page_loads_and_prompt_appears(page, url):
+    page.goto(url)
+    wait_for_prompt(page)
+    text = screen(page)
+    assert "with the |> operator" in text
+    assert text.rstrip().endswith(">>>")
+    assert page.locator("#status").is_hidden()
+
+
+def test_seed_pipeline_typed_by_hand_prints_10(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "double = lambda v: v * 2")
+    type_line(page, "increment = lambda v: v + 1")
+    type_line(page, "2 |> double |> increment |> double")
+    wait_for_text(page, ">>> 2 |> double |> increment |> double\n10\n>>>")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+
+
+def test_multi_line_block(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "def shout(s):")
+    type_line(page, "    return s.upper() + '!'")
+    type_line(page, "")
+    type_line(page, "'pipes' |> shout")
+    wait_for_text(page, "... \n>>> 'pipes' |> shout\n'PIPES!'")
+
+
+def test_syntax_error_shows_a_traceback(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "x |> lambda v: v")
+    wait_for_text(page, "SyntaxError: 'lambda' after '|>' must be parenthesized")
+    assert '  File "<stdin>", line 1' in screen(page)
+
+
+def test_runtime_error_traceback(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "1 |> 2")
+    wait_for_text(page, "TypeError: 'int' object is not callable")
+    assert "Traceback (most recent call last):" in screen(page)
+
+
+def test_ctrl_c_interrupts_running_code(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "while True: pass")
+    type_line(page, "")
+    page.wait_for_timeout(1000)
+    assert page.evaluate("window.pipeDemo.state.waiting") is False, "the loop is running"
+    page.keyboard.press("Control+C")
+    wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
+    wait_for_prompt(page)
+    type_line(page, "'still alive' |> len")
+    wait_for_text(page, "\n11\n>>>")
+
+
+def test_example_button(page, url):
+    page.goto(url)
+    wait_for_prompt(page)
+    page.click("[data-example=seed]")
+    wait_for_text(page, ">>> 2 |> double |> increment |> double\n10")
+
+
+def test_paste_of_several_lines(page, url):
+    page.goto(url)
+    wait_for_prompt(page)
+    page.evaluate("window.pipeDemo.paste('a = 20\\nb = a + 1\\nb |> (lambda v: v * 2)\\n')")
+    wait_for_text(page, ">>> b |> (lambda v: v * 2)\n42")
+
+
+def test_share_link_replays_the_session(page, browser, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "word = 'shared'")
+    type_line(page, "word |> str.upper")
+    wait_for_text(page, "'SHARED'")
+    wait_for_prompt(page)
+    page.click("#share")
+    link = page.input_value("#share-link")
+    assert link.startswith(url) and "#code=" in link
+    other = browser.new_context().new_page()
+    other.goto(link)
+    wait_for_text(other, ">>> word |> str.upper\n'SHARED'")
+    other.context.close()
+
+
+def test_history_survives_a_reload(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "'remember me' |> len")
+    wait_for_text(page, "\n11\n")
+    page.reload()
+    wait_for_prompt(page)
+    page.click("#terminal")
+    page.keyboard.press("ArrowUp")
+    page.wait_for_function("window.pipeDemo.state.line === \"'remember me' |> len\"")
+
+
+def test_clear_message_without_cross_origin_isolation(page, site):
+    plain = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    httpd, plain_url = serve(plain)
+    try:
+        page.goto(plain_url)
+        status = page.locator("#status")
+        status.wait_for(state="visible")
+        assert "cross-origin isolation" in status.inner_text()
+        assert "SharedArrayBuffer" in status.inner_text() or "COOP" in status.inner_text()
+    finally:
+        httpd.shutdown()

@@ -1,0 +1,328 @@
+// The page: a terminal (xterm.js) with line editing, history, paste, Ctrl-C and
+// share links, in front of the interpreter running in worker.js.
+"use strict";
+
+const SIGINT = 2;
+const HISTORY_KEY = "pipe-cpython-history";
+const HISTORY_LIMIT = 500;
+const INPUT_BYTES = 1 << 16;
+
+const EXAMPLES = {
+  seed: [
+    "double = lambda v: v * 2",
+    "increment = lambda v: v + 1",
+    "2 |> double |> increment |> double",
+  ],
+  precedence: ["[3, 1, 2] |> sorted |> len > 2", "1 + 2 |> str", "not [] |> bool"],
+  text: ["'Hello, pipes' |> str.upper |> list |> sorted |> ''.join"],
+  lambda: ["10 |> (lambda n: n * n) |> range |> sum"],
+  error: ["x |> lambda v: v"],
+};
+
+const status = document.getElementById("status");
+const terminalElement = document.getElementById("terminal");
+const term = new Terminal({
+  cursorBlink: true,
+  convertEol: true,
+  fontFamily: "DejaVu Sans Mono, Menlo, Consolas, monospace",
+  fontSize: 15,
+  theme: { background: "#1e1e2e", foreground: "#e0e0e0" },
+});
+const fit = new FitAddon.FitAddon();
+term.loadAddon(fit);
+term.open(terminalElement);
+fit.fit();
+window.addEventListener("resize", () => fit.fit());
+
+const state = {
+  ready: false,
+  waiting: false,     // the interpreter is blocked waiting for a line
+  prompt: "",         // the text after the last newline of output: ">>> " or "... "
+  line: "",
+  cursor: 0,
+  queue: [],          // lines to deliver, echoed when delivered (examples, paste, replay)
+  session: [],        // every line given to the interpreter, for share links
+  history: loadHistory(),
+  historyIndex: null,
+};
+
+function missingFeatures() {
+  const missing = [];
+  if (typeof WebAssembly !== "object") missing.push("WebAssembly");
+  if (typeof SharedArrayBuffer !== "function") missing.push("SharedArrayBuffer");
+  if (!window.crossOriginIsolated) missing.push("cross-origin isolation (COOP/COEP headers)");
+  if (typeof Worker !== "function") missing.push("Web Workers");
+  return missing;
+}
+
+function loadHistory() {
+  try {
+    return JSON.parse(localStorage.getItem(HISTORY_KEY)) || [];
+  } catch {
+    return [];
+  }
+}
+
+function remember(line) {
+  if (!line.trim() || state.history[state.history.length - 1] === line) return;
+  state.history.push(line);
+  state.history = state.history.slice(-HISTORY_LIMIT);
+  try {
+    localStorage.setItem(HISTORY_KEY, JSON.stringify(state.history));
+  } catch {
+    // Private browsing: history then lasts as long as the page.
+  }
+}
+
+// --- the interpreter --------------------------------------------------------
+
+// Made once the browser is known to have SharedArrayBuffer (see missingFeatures).
+let inputControl = null;
+let inputBytes = null;
+let signal = null;
+let worker = null;
+
+function startInterpreter() {
+  const inputBuffer = new SharedArrayBuffer(8 + INPUT_BYTES);
+  const signalBuffer = new SharedArrayBuffer(1);
+  inputControl = new Int32Array(inputBuffer, 0, 2);
+  inputBytes = new Uint8Array(inputBuffer, 8);
+  signal = new Uint8Array(signalBuffer);
+  worker = new Worker("worker.js");
+  worker.onmessage = (event) => handleWorkerMessage(event.data);
+  worker.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
+  worker.postMessage({ type: "start", inputBuffer, signalBuffer });
+}
+
+function handleWorkerMessage(message) {
+  switch (message.type) {
+    case "status":
+      showStatus(message.text, "loading");
+      break;
+    case "ready":
+      state.ready = true;
+      hideStatus();
+      worker.postMessage({ type: "run" });
+      break;
+    case "output":
+      writeOutput(message.text);
+      break;
+    case "input-wanted":
+      state.waiting = true;
+      document.body.dataset.state = "prompt";
+      deliverQueued();
+      break;
+    case "exited":
+      state.waiting = false;
+      document.body.dataset.state = "exited";
+      term.write(`\r\n[The interpreter exited (${message.status}). Reload the page to start again.]\r\n`);
+      break;
+    case "fatal":
+      showStatus(`The interpreter stopped: ${message.text}`, "error");
+      break;
+  }
+}
+
+function writeOutput(text) {
+  term.write(text);
+  const lastNewline = text.lastIndexOf("\n");
+  state.prompt = lastNewline === -1 ? state.prompt + text : text.slice(lastNewline + 1);
+}
+
+function deliver(line, { echo }) {
+  if (echo) term.write(line);
+  term.write("\r\n");
+  state.session.push(line);
+  const bytes = new TextEncoder().encode(line + "\n").slice(0, INPUT_BYTES);
+  inputBytes.set(bytes);
+  state.waiting = false;
+  state.prompt = "";
+  document.body.dataset.state = "running";
+  Atomics.store(inputControl, 1, bytes.length);
+  Atomics.store(inputControl, 0, 1);
+  Atomics.notify(inputControl, 0);
+}
+
+function deliverQueued() {
+  if (state.waiting && state.queue.length > 0) deliver(state.queue.shift(), { echo: true });
+}
+
+function submit(lines) {
+  state.queue.push(...lines);
+  deliverQueued();
+}
+
+function interrupt() {
+  if (state.waiting) {
+    // Nothing runs: like a terminal, drop the line being edited and prompt again.
+    state.queue = [];
+    state.line = "";
+    state.cursor = 0;
+    term.write("^C\r\nKeyboardInterrupt\r\n" + state.prompt);
+  } else {
+    state.queue = [];
+    Atomics.store(signal, 0, SIGINT);
+  }
+}
+
+// --- line editing -------------------------------------------------------------
+
+function redraw() {
+  term.write("\r\x1b[K" + state.prompt + state.line);
+  const back = state.line.length - state.cursor;
+  if (back > 0) term.write(`\x1b[${back}D`);
+}
+
+function insert(text) {
+  state.line = state.line.slice(0, state.cursor) + text + state.line.slice(state.cursor);
+  state.cursor += text.length;
+  redraw();
+}
+
+function recall(step) {
+  if (state.history.length === 0) return;
+  const last = state.history.length;
+  let index = state.historyIndex === null ? last : state.historyIndex;
+  index = Math.min(Math.max(index + step, 0), last);
+  state.historyIndex = index;
+  state.line = index === last ? "" : state.history[index];
+  state.cursor = state.line.length;
+  redraw();
+}
+
+function enter() {
+  const line = state.line;
+  state.line = "";
+  state.cursor = 0;
+  state.historyIndex = null;
+  remember(line);
+  if (state.waiting) deliver(line, { echo: false });
+  else state.queue.push(line);
+}
+
+function paste(text) {
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  if (lines.length === 1) return insert(lines[0]);
+  const first = state.line + lines.shift();
+  const rest = lines.pop();
+  state.line = "";
+  state.cursor = 0;
+  term.write("\r\x1b[K" + state.prompt);
+  lines.forEach(remember);
+  remember(first);
+  submit([first, ...lines]);
+  if (rest) insert(rest);
+}
+
+const KEYS = {
+  "\r": enter,
+  "\x7f": () => {
+    if (state.cursor === 0) return;
+    state.line = state.line.slice(0, state.cursor - 1) + state.line.slice(state.cursor);
+    state.cursor -= 1;
+    redraw();
+  },
+  "\x1b[3~": () => {
+    state.line = state.line.slice(0, state.cursor) + state.line.slice(state.cursor + 1);
+    redraw();
+  },
+  "\x1b[D": () => { if (state.cursor > 0) { state.cursor -= 1; term.write("\x1b[D"); } },
+  "\x1b[C": () => { if (state.cursor < state.line.length) { state.cursor += 1; term.write("\x1b[C"); } },
+  "\x1b[H": () => { state.cursor = 0; redraw(); },
+  "\x1b[F": () => { state.cursor = state.line.length; redraw(); },
+  "\x01": () => { state.cursor = 0; redraw(); },
+  "\x05": () => { state.cursor = state.line.length; redraw(); },
+  "\x1b[A": () => recall(-1),
+  "\x1b[B": () => recall(+1),
+  "\x03": interrupt,
+  "\x0c": () => { term.clear(); redraw(); },
+  "\t": () => insert("    "),
+};
+
+term.onData((data) => {
+  if (!state.ready) return;
+  if (KEYS[data]) return KEYS[data]();
+  if (data.length > 1 && (data.includes("\r") || data.includes("\n"))) return paste(data);
+  if (data.startsWith("\x1b")) return; // other escape sequences: ignored
+  insert(data.replace(/[\x00-\x1f]/g, ""));
+});
+
+// --- page controls -------------------------------------------------------------
+
+function showStatus(text, kind) {
+  status.textContent = text;
+  status.className = kind;
+  status.hidden = false;
+}
+
+function hideStatus() {
+  status.hidden = true;
+}
+
+function encodeSession(lines) {
+  const bytes = new TextEncoder().encode(lines.join("\n"));
+  let binary = "";
+  bytes.forEach((b) => (binary += String.fromCharCode(b)));
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeSession(text) {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  const binary = atob(base64 + "===".slice((base64.length + 3) % 4));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new TextDecoder().decode(bytes).split("\n");
+}
+
+function shareLink() {
+  const url = new URL(window.location.href);
+  url.hash = "code=" + encodeSession(state.session);
+  return url.toString();
+}
+
+document.getElementById("share").addEventListener("click", async () => {
+  const link = shareLink();
+  const output = document.getElementById("share-link");
+  output.value = link;
+  output.hidden = false;
+  output.select();
+  try {
+    await navigator.clipboard.writeText(link);
+    document.getElementById("share").textContent = "Link copied";
+  } catch {
+    document.getElementById("share").textContent = "Copy the link below";
+  }
+});
+
+for (const button of document.querySelectorAll("[data-example]")) {
+  button.addEventListener("click", () => {
+    const lines = EXAMPLES[button.dataset.example];
+    lines.forEach(remember);
+    submit(lines);
+    term.focus();
+  });
+}
+
+const missing = missingFeatures();
+if (missing.length > 0) {
+  showStatus(
+    `This browser lacks what the interpreter needs: ${missing.join(", ")}. ` +
+      "Try a current Chrome, Edge or Firefox, served with the headers `nox -s demo` sends.",
+    "error",
+  );
+} else {
+  showStatus("Loading Python (about 10 MB)…", "loading");
+  const match = window.location.hash.match(/^#code=([A-Za-z0-9_-]*)$/);
+  if (match && match[1]) state.queue.push(...decodeSession(match[1]));
+  startInterpreter();
+  term.focus();
+}
+
+// For tests and for the curious: the terminal's text, and the session's share link.
+function screenText() {
+  const buffer = term.buffer.active;
+  const lines = [];
+  for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i).translateToString(true));
+  return lines.join("\n").replace(/\n+$/, "");
+}
+
+window.pipeDemo = { state, shareLink, screenText, paste };

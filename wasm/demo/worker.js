@@ -1,0 +1,101 @@
+// The interpreter's thread: runs `python -i` from the browser build and talks to the page.
+//
+// stdin is a SharedArrayBuffer channel: when CPython wants input, this worker
+// asks the page for a line and sleeps in Atomics.wait until the page has put
+// one there. Ctrl-C is CPython's own Emscripten signal buffer: the page writes
+// SIGINT into it and the running bytecode raises KeyboardInterrupt.
+"use strict";
+
+let input = null;        // {control: Int32Array [state, length], bytes: Uint8Array}
+let pending = new Uint8Array(0);  // bytes of the current line not yet read by CPython
+const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+const buffers = { stdout: [], stderr: [] };
+
+function flush(stream) {
+  if (buffers[stream].length === 0) return;
+  const text = decoders[stream].decode(new Uint8Array(buffers[stream]), { stream: true });
+  buffers[stream] = [];
+  if (text) postMessage({ type: "output", stream, text });
+}
+
+function writer(stream) {
+  return (byte) => {
+    if (byte === null) return;
+    buffers[stream].push(byte);
+    if (byte === 10 || buffers[stream].length > 4096) flush(stream);
+  };
+}
+
+function readLineFromPage() {
+  flush("stdout");
+  flush("stderr");
+  Atomics.store(input.control, 0, 0);
+  postMessage({ type: "input-wanted" });
+  Atomics.wait(input.control, 0, 0);
+  pending = input.bytes.slice(0, Atomics.load(input.control, 1));
+}
+
+// Replaces the read of the /dev/stdin device: it hands over what the page sent,
+// as much as the caller asked for, and blocks only when nothing is left. This
+// works for buffered reads (a whole line at once) and unbuffered ones (a byte
+// at a time) alike; a per-character stdin callback cannot tell those apart.
+function readStdin(stream, buffer, offset, length) {
+  // musl's stdio can read into an empty first segment; that must not wait for the page.
+  if (length === 0) return 0;
+  if (pending.length === 0) readLineFromPage();
+  const count = Math.min(length, pending.length);
+  buffer.set(pending.subarray(0, count), offset);
+  pending = pending.subarray(count);
+  return count;
+}
+
+self.Module = {
+  noInitialRun: true,
+  // Only so that /dev/stdin is a device whose read can be replaced (see readStdin).
+  stdin: () => null,
+  stdout: writer("stdout"),
+  stderr: writer("stderr"),
+  preRun: [
+    () => {
+      // The classic line-based REPL: the terminal in the page does the line editing.
+      ENV.PYTHON_BASIC_REPL = "1";
+      // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
+      ENV.PYTHONUNBUFFERED = "1";
+    },
+  ],
+  setStatus: (status) => status && postMessage({ type: "status", text: status }),
+  monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
+  onRuntimeInitialized: () => {
+    FS.streams[0].stream_ops.read = readStdin;
+    Module.Py_EmscriptenSignalBuffer = self.signalBuffer;
+    Module.HEAP8[Module._Py_EMSCRIPTEN_SIGNAL_HANDLING] = 1;
+    postMessage({ type: "ready" });
+  },
+  onAbort: (what) => postMessage({ type: "fatal", text: String(what) }),
+};
+
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === "start") {
+    input = {
+      control: new Int32Array(message.inputBuffer, 0, 2),
+      bytes: new Uint8Array(message.inputBuffer, 8),
+    };
+    self.signalBuffer = new Uint8Array(message.signalBuffer);
+    importScripts("python.js");
+  } else if (message.type === "run") {
+    const banner =
+      "import sys; print(f'Python {sys.version.split()[0]} with the |> operator, " +
+      "WebAssembly in your browser ({sys.platform})'); " +
+      "print('Type an expression, e.g. [3, 1, 2] |> sorted, or click an example.')";
+    let status;
+    try {
+      status = callMain(["-i", "-c", banner]);
+    } catch (error) {
+      status = String(error);
+    }
+    flush("stdout");
+    flush("stderr");
+    postMessage({ type: "exited", status });
+  }
+};
