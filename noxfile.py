@@ -106,6 +106,15 @@ def browser_test(session: nox.Session) -> None:
     session.run("pytest", "-m", "browser", *session.posargs)
 
 
+@nox.session(name="bench-demo")
+def bench_demo(session: nox.Session) -> None:
+    """Measure the demo page: time from navigation to the first prompt, and bytes downloaded (prints; never fails)."""
+    session.install("-e", ".", PLAYWRIGHT)
+    site = session.create_tmp() + "/site"
+    session.run("python", "-m", "pipe_cpython", "demo", "--output", site)
+    session.run("python", "benchmarks/demo_load.py", site, *session.posargs)
+
+
 @nox.session(name="export-patches", python=False)
 def export_patches(session: nox.Session) -> None:
     """Write the work tree's `pipe` branch back to patches/X.Y as git format-patch files."""
