@@ -127,6 +127,12 @@ def parser() -> argparse.ArgumentParser:
     demo_step.add_argument("--output", type=Path, help="write the page here for any web host, instead of serving")
     demo_step.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     demo_step.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000; 0 picks one)")
+    step(
+        "check-patches",
+        cmd_check_patches,
+        "fail when patches/X.Y differs from a fresh export, or when make regen-all would change a file",
+        (common, build),
+    )
     step("export", cmd_export, "write the `pipe` branch back to patches/X.Y")
     install = step("install-deps", cmd_install_deps, "install the Debian packages the builds and tests need (root)")
     install.add_argument(
@@ -140,15 +146,16 @@ def _cache(args) -> cache_mod.Cache:
     return cache_mod.Cache(args.cache.resolve() if args.cache else cache_mod.default_root())
 
 
-def _checked_inputs(args) -> tuple[Request, list[sources.Origin]]:
+def _checked_inputs(args, need_series: bool = True) -> tuple[Request, list[sources.Origin]]:
     """Reject a bad version, a version without a series or a bad source before touching anything."""
     request = parse_request(args.cpython)
-    series_dir(request, args.patches)
+    if need_series:
+        series_dir(request, args.patches)
     return request, sources.parse_origins(args.source)
 
 
-def _work_tree(args, cache: cache_mod.Cache) -> sources.WorkTree:
-    request, origins = _checked_inputs(args)
+def _work_tree(args, cache: cache_mod.Cache, need_series: bool = True) -> sources.WorkTree:
+    request, origins = _checked_inputs(args, need_series)
     return sources.work_tree(request, origins, cache, args.sha256)
 
 
@@ -272,6 +279,25 @@ def cmd_demo(args, rest):
     return 0
 
 
+def cmd_check_patches(args, rest):
+    """patches/ must equal a fresh export of the branch, and regen-all must find nothing to regenerate."""
+    _built(args)
+    cache = _cache(args)
+    with cache_mod.locked(cache):
+        tree = _applied(args, cache)
+        problems = patches.export_differences(tree, series_dir(parse_request(str(tree.version)), args.patches))
+        changed = native.regen_all_changes(tree, cache.build_dir(tree.version, "native"))
+    problems += [
+        f"{path}: changed by make regen-all (add its regen target to the build's regen step)" for path in changed
+    ]
+    for problem in problems:
+        print(f"check-patches: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    log.info(f"patches/{tree.version.series} matches the pipe branch, and make regen-all changes nothing")
+    return 0
+
+
 def cmd_fetch(args, rest):
     _checked_inputs(args)
     cache = _cache(args)
@@ -308,10 +334,11 @@ def cmd_regrtest(args, rest):
 
 
 def cmd_export(args, rest):
-    _checked_inputs(args)
+    # No series needed: exporting is how a new CPython version gets its first one.
+    _checked_inputs(args, need_series=False)
     cache = _cache(args)
     with cache_mod.locked(cache):
-        tree = _work_tree(args, cache)
+        tree = _work_tree(args, cache, need_series=False)
         target = args.patches / tree.version.series
         written = patches.export_series(tree, target)
     log.info(f"exported {len(written)} patches to {target}")

@@ -7,10 +7,11 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-from . import deps, log
+from . import deps, log, patches
 from .errors import HarnessError
 from .process import run_logged
 from .sources import WorkTree
@@ -105,6 +106,7 @@ def build(
             unconfigure(build_dir)
             raise
     regen(build_dir)
+    patches.hide_generated_changes(tree)
     make(build_dir, make_args)
     return interpreter(build_dir)
 
@@ -113,3 +115,26 @@ def clean(build_dir: Path) -> None:
     if build_dir.exists():
         with log.step(f"removing {build_dir}"):
             shutil.rmtree(build_dir)
+
+
+def regen_all_changes(tree: WorkTree, build_dir: Path) -> list[str]:
+    """Files that CPython's `make regen-all` changes after the harness's own regen (none when complete)."""
+    before = _work_tree_state(tree.path)
+    with log.step("checking that make regen-all changes no generated file"):
+        run_logged(["make", "regen-all"], build_dir, build_dir / "regen-all.log", "make regen-all")
+    after = _work_tree_state(tree.path)
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+
+def _work_tree_state(path: Path) -> dict[str, str]:
+    """Content hashes of every file git sees as modified or new in the work tree."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-m", "-o", "--exclude-standard", "-z"], cwd=path, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    # The regenerated files are hidden from `git ls-files -m` (see patches.hide_generated_changes).
+    names = {*listed, *patches.GENERATED_FILES}
+    return {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in names if (path / name).is_file()}

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from . import gitrepo, log
@@ -32,6 +33,17 @@ GENERATED_FILES = (
     "Parser/token.c",
     "Python/Python-ast.c",
 )
+
+
+def hide_generated_changes(tree: WorkTree) -> None:
+    """Keep regenerated files out of `git status`, so the branch can be rebased and amended freely.
+
+    The patches never touch these files, so git never needs to; a user who
+    commits one by mistake still has it left out of the export.
+    """
+    present = [path for path in GENERATED_FILES if (tree.path / path).exists()]
+    if present:
+        gitrepo.git("update-index", "--skip-worktree", "--", *present, cwd=tree.path)
 
 
 def series_files(series_dir: Path) -> list[Path]:
@@ -130,9 +142,8 @@ def failed_patch(output: str, patches: list[Path]) -> str:
     return f"{name} (in {', '.join(files)})" if files else name
 
 
-def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
-    """Write the `pipe` branch back to `series_dir` as stable `git format-patch` files."""
-    staging = series_dir.with_name(series_dir.name + ".export")
+def _format_patches(tree: WorkTree, staging: Path) -> list[Path]:
+    """The `pipe` branch as stable `git format-patch` files in `staging` (created afresh)."""
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     excludes = [f":(exclude){path}" for path in GENERATED_FILES]
@@ -151,7 +162,13 @@ def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
         *excludes,
         cwd=tree.path,
     )
-    exported = series_files(staging)
+    return series_files(staging)
+
+
+def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
+    """Write the `pipe` branch back to `series_dir` as stable `git format-patch` files."""
+    staging = series_dir.with_name(series_dir.name + ".export")
+    exported = _format_patches(tree, staging)
     if not exported:
         shutil.rmtree(staging)
         raise HarnessError(f"the {BRANCH} branch has no commits on top of {tree.version.tag}: nothing to export")
@@ -162,3 +179,18 @@ def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
     head = gitrepo.rev(BRANCH, tree.path)
     _state_path(tree).write_text(json.dumps({"series": series_digest(series_dir), "head": head}) + "\n")
     return series_files(series_dir)
+
+
+def export_differences(tree: WorkTree, series_dir: Path) -> list[str]:
+    """How `series_dir` differs from a fresh export of the `pipe` branch (nothing when they match)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = {p.name: p.read_bytes() for p in _format_patches(tree, Path(scratch) / "export")}
+    committed = {p.name: p.read_bytes() for p in series_files(series_dir)}
+    problems = [f"{name}: in the branch but not in {series_dir}" for name in sorted(fresh.keys() - committed.keys())]
+    problems += [f"{name}: in {series_dir} but not in the branch" for name in sorted(committed.keys() - fresh.keys())]
+    problems += [
+        f"{name}: differs from a fresh export"
+        for name in sorted(fresh.keys() & committed.keys())
+        if fresh[name] != committed[name]
+    ]
+    return problems

@@ -120,7 +120,8 @@ def record(path: Path) -> dict:
 def git_releases(url: str) -> list[Version]:
     result = gitrepo.git_result("ls-remote", "--tags", "--refs", url)
     if result.returncode != 0:
-        raise HarnessError(f"cannot list the tags of {url}: {result.stderr.strip().splitlines()[-1:]}")
+        reason = (result.stderr.strip().splitlines() or ["git ls-remote failed"])[-1]
+        raise HarnessError(f"cannot list the tags of {url}: {reason}")
     tags = (line.split("refs/tags/", 1)[-1] for line in result.stdout.splitlines())
     return [v for v in map(Version.parse, tags) if v]
 

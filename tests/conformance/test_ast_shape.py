@@ -3,6 +3,7 @@
 import ast
 import copy
 import pickle
+import sys
 import unittest
 
 
@@ -95,6 +96,11 @@ class AstShapeTests(unittest.TestCase):
         with self.assertRaises(ValueError):
             ast.literal_eval("'a' |> 'b'")
 
+    def test_compiler_never_folds_constants(self):
+        code = compile("1 |> 2", "<opt>", "eval", optimize=2)
+        self.assertEqual([c for c in code.co_consts if c is not None], [1, 2])
+
+    @unittest.skipIf(sys.version_info < (3, 13), "ast.parse(optimize=) is new in 3.13")
     def test_optimizer_never_folds_constants(self):
         optimized = ast.parse("1 |> 2", mode="eval", optimize=2)
         self.assertIsInstance(optimized.body, ast.BinOp)
@@ -105,6 +111,7 @@ class AstShapeTests(unittest.TestCase):
         with self.assertRaises(TypeError):
             eval(code)
 
+    @unittest.skipIf(sys.version_info < (3, 13), "ast.parse(optimize=) is new in 3.13")
     def test_neighbouring_constants_still_fold(self):
         optimized = ast.parse("1 + 2 |> f", mode="eval", optimize=2)
         self.assertEqual(ast.dump(optimized.body.left), "Constant(value=3)")

@@ -1,5 +1,6 @@
 """Spec section 3: `|>` works wherever an expression does."""
 
+import sys
 import unittest
 
 
@@ -225,6 +226,7 @@ class ContextTests(unittest.TestCase):
             |> double
         self.assertEqual(value, 4)
 
+    @unittest.skipIf(sys.version_info < (3, 12), "the type statement is new in 3.12")
     def test_type_alias_value(self):
         namespace = {}
         exec("type T = int |> (lambda t: list[t])", namespace)

@@ -21,6 +21,9 @@ class SyntaxErrorTests(unittest.TestCase):
     def test_unparenthesised_lambda_without_parameters(self):
         self.assertError("x |> lambda: 1", "'lambda' after '|>' must be parenthesized", 6, 13)
 
+    def test_incomplete_lambda(self):
+        self.assertError("x |> lambda", "'lambda' after '|>' must be parenthesized", 6)
+
     def test_unparenthesised_lambda_later_in_chain(self):
         self.assertError("x |> f |> lambda v: v", "'lambda' after '|>' must be parenthesized", 11)
 
@@ -72,8 +75,11 @@ class SyntaxErrorTests(unittest.TestCase):
         self.assertEqual((exc.lineno, exc.offset), (2, 9))
 
     def test_lambda_in_fstring(self):
-        # Like upstream's own invalid_* rules inside f-strings: no "f-string:" prefix.
-        self.assertError("f'{x |> lambda v: v}'", "'lambda' after '|>' must be parenthesized", 9)
+        # Worded like upstream's own errors inside f-strings in this version (3.11 prefixes "f-string: ").
+        upstream = syntax_error("f'{a b}'").msg
+        prefix = upstream[: upstream.index("invalid syntax")]
+        exc = syntax_error("f'{x |> lambda v: v}'")
+        self.assertEqual(exc.msg, prefix + "'lambda' after '|>' must be parenthesized")
 
     def test_hand_built_augmented_pipe_rejected(self):
         tree = ast.Module(

@@ -134,3 +134,30 @@ def test_export_of_empty_branch(tree, series):
     with pytest.raises(HarnessError, match="nothing to export"):
         patches.export_series(tree, series)
     assert patches.series_files(series), "the old series is kept"
+
+
+def test_export_differences_empty_when_series_matches(tree, series):
+    patches.apply_series(tree, series)
+    # The fixture's patches lack --full-index, which is itself a difference worth reporting.
+    assert patches.export_differences(tree, series) == [
+        "0001-Parse-pipes.patch: differs from a fresh export",
+        "0002-Add-news.patch: differs from a fresh export",
+    ]
+    patches.export_series(tree, series)
+    assert patches.export_differences(tree, series) == []
+
+
+def test_export_differences_name_each_mismatch(tree, series):
+    patches.apply_series(tree, series)
+    patches.export_series(tree, series)
+    edited = series / "0002-Add-news.patch"
+    edited.write_text(edited.read_text().replace("+pipes", "+pipes!"))
+    (series / "0009-Stale.patch").write_text("stale\n")
+    (tree.path / "more.txt").write_text("more\n")
+    git("add", "more.txt", cwd=tree.path)
+    git("commit", "-q", "-m", "More", cwd=tree.path)
+    assert patches.export_differences(tree, series) == [
+        "0003-More.patch: in the branch but not in " + str(series),
+        "0009-Stale.patch: in " + str(series) + " but not in the branch",
+        "0002-Add-news.patch: differs from a fresh export",
+    ]
