@@ -233,8 +233,8 @@ def cmd_regrtest_wasm(args, rest):
     """CPython's grammar tests under node, one process per module, against the reviewed allow-list."""
     args.target = "node"
     toolchain, build_dir = _built_wasm(args)
-    modules = [a for a in rest if not a.startswith("-")] or list(runner.GRAMMAR_TESTS)
     series = parse_request(args.cpython).series
+    modules = [a for a in rest if not a.startswith("-")] or runner.grammar_tests(series)
     allowlist = PROJECT / "wasm" / "regrtest-allowlist" / f"{series}.txt"
     outcomes = runner.regrtest_isolated(
         runner.node_command(toolchain, build_dir),
@@ -330,6 +330,7 @@ def cmd_conformance(args, rest):
 def cmd_regrtest(args, rest):
     tests = [a for a in rest if not a.startswith("-")]
     options = [a for a in rest if a.startswith("-")]
+    tests = tests or runner.grammar_tests(parse_request(args.cpython).series)
     return runner.regrtest(_built(args), tests, native.jobs(), options)
 
 
