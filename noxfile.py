@@ -4,12 +4,16 @@ Heavy sessions run without a virtualenv and keep their work in the cache
 (~/.cache/pipe-cpython, or $PIPE_CPYTHON_CACHE), so every rebuild is
 incremental. Pick the CPython release with PIPE_CPYTHON_VERSION (3.13, or
 an exact 3.13.5) and its origin with PIPE_CPYTHON_SOURCE (auto, a git URL,
-a tarball, debian). Arguments after `--` go to the underlying tool.
+a tarball, debian). The sessions that prove the fork sound run once per
+series in patches/ (only PIPE_CPYTHON_VERSION's when it is set). Arguments
+after `--` go to the underlying tool.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import nox
 
@@ -18,6 +22,14 @@ nox.options.sessions = ["build"]
 
 LINT_TOOLS = ["ruff==0.17.6"]
 PLAYWRIGHT = "playwright==1.65.2"
+SERIES = (
+    [os.environ["PIPE_CPYTHON_VERSION"]]
+    if os.environ.get("PIPE_CPYTHON_VERSION")
+    else sorted(
+        (path.name for path in (Path(__file__).parent / "patches").iterdir() if any(path.glob("*.patch"))),
+        key=lambda series: tuple(map(int, series.split("."))),
+    )
+)
 
 
 def harness(session: nox.Session, step: str, *args: str) -> None:
@@ -37,7 +49,7 @@ def apply_patches(session: nox.Session) -> None:
     harness(session, "apply", *session.posargs)
 
 
-@nox.session(python=False, tags=["ci"])
+@nox.session(python=False)
 def build(session: nox.Session) -> None:
     """Build the patched native interpreter: fetch, apply, regen, configure, make (`-- --clean -- CONFIGURE_ARGS`)."""
     harness(session, "build", *session.posargs)
@@ -56,22 +68,32 @@ def repl(session: nox.Session) -> None:
 
 
 @nox.session(python=False, tags=["ci"])
-def conformance(session: nox.Session) -> None:
+@nox.parametrize("cpython", SERIES)
+def conformance(session: nox.Session, cpython: str) -> None:
     """Run tests/conformance (the `|>` spec as unittest cases) in the patched interpreter."""
-    harness(session, "conformance", "--", *session.posargs)
+    harness(session, "conformance", "--cpython", cpython, "--", *session.posargs)
 
 
 @nox.session(python=False, tags=["ci"])
-def regrtest(session: nox.Session) -> None:
+@nox.parametrize("cpython", SERIES)
+def regrtest(session: nox.Session, cpython: str) -> None:
     """Run CPython's own grammar, AST, compiler and traceback tests on the patched build."""
-    harness(session, "regrtest", "--", *session.posargs)
+    harness(session, "regrtest", "--cpython", cpython, "--", *session.posargs)
+
+
+@nox.session(name="check-patches", python=False, tags=["ci"])
+@nox.parametrize("cpython", SERIES)
+def check_patches(session: nox.Session, cpython: str) -> None:
+    """Fail when patches/X.Y differs from a fresh export of the branch, or make regen-all would change a file."""
+    harness(session, "check-patches", "--cpython", cpython, *session.posargs)
 
 
 @nox.session(name="build-wasm", python=False, tags=["ci"])
-def build_wasm(session: nox.Session) -> None:
+@nox.parametrize("cpython", SERIES)
+def build_wasm(session: nox.Session, cpython: str) -> None:
     """Build the patched interpreter for WebAssembly, node and browser targets (emsdk, or emscripten in a chroot)."""
-    harness(session, "build-wasm", *session.posargs)
-    harness(session, "build-wasm", "--target", "browser", *session.posargs)
+    harness(session, "build-wasm", "--cpython", cpython, *session.posargs)
+    harness(session, "build-wasm", "--cpython", cpython, "--target", "browser", *session.posargs)
 
 
 @nox.session(name="run-wasm", python=False)
@@ -81,16 +103,18 @@ def run_wasm(session: nox.Session) -> None:
 
 
 @nox.session(name="conformance-wasm", python=False, tags=["ci"])
-def conformance_wasm(session: nox.Session) -> None:
+@nox.parametrize("cpython", SERIES)
+def conformance_wasm(session: nox.Session, cpython: str) -> None:
     """Run tests/conformance, unchanged, in the WebAssembly interpreter under node."""
-    harness(session, "conformance-wasm", "--", *session.posargs)
+    harness(session, "conformance-wasm", "--cpython", cpython, "--", *session.posargs)
 
 
 @nox.session(name="regrtest-wasm", python=False, tags=["ci"])
-def regrtest_wasm(session: nox.Session) -> None:
+@nox.parametrize("cpython", SERIES)
+def regrtest_wasm(session: nox.Session, cpython: str) -> None:
     """CPython's grammar tests under node, one process per module; failures must match the allow-list, pristine too."""
-    harness(session, "regrtest-wasm", "--", *session.posargs)
-    harness(session, "regrtest-wasm", "--pristine", "--", *session.posargs)
+    harness(session, "regrtest-wasm", "--cpython", cpython, "--", *session.posargs)
+    harness(session, "regrtest-wasm", "--cpython", cpython, "--pristine", "--", *session.posargs)
 
 
 @nox.session(python=False)
