@@ -139,6 +139,12 @@ def bench_demo(session: nox.Session) -> None:
     session.run("python", "benchmarks/demo_load.py", site, *session.posargs)
 
 
+@nox.session(name="rebase-patches", python=False)
+def rebase_patches(session: nox.Session) -> None:
+    """Apply the series onto another release (`-- --cpython 3.13.5`, or `-- --from 3.13 --cpython 3.14`)."""
+    harness(session, "rebase", *session.posargs)
+
+
 @nox.session(name="export-patches", python=False)
 def export_patches(session: nox.Session) -> None:
     """Write the work tree's `pipe` branch back to patches/X.Y as git format-patch files."""

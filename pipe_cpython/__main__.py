@@ -133,6 +133,12 @@ def parser() -> argparse.ArgumentParser:
         "fail when patches/X.Y differs from a fresh export, or when make regen-all would change a file",
         (common, build),
     )
+    rebase = step(
+        "rebase",
+        cmd_rebase,
+        "apply the series onto another release (--cpython 3.13.5), reporting conflicts file by file",
+    )
+    rebase.add_argument("--from", dest="series_from", help="take patches/FROM (e.g. 3.13) to port to a new minor")
     step("export", cmd_export, "write the `pipe` branch back to patches/X.Y")
     install = step("install-deps", cmd_install_deps, "install the Debian packages the builds and tests need (root)")
     install.add_argument(
@@ -295,6 +301,32 @@ def cmd_check_patches(args, rest):
     if problems:
         return 1
     log.info(f"patches/{tree.version.series} matches the pipe branch, and make regen-all changes nothing")
+    return 0
+
+
+def cmd_rebase(args, rest):
+    """Apply a series (default: the one for --cpython's minor) onto the --cpython release."""
+    _checked_inputs(args, need_series=False)
+    onto = parse_request(args.cpython)
+    source_series = series_dir(parse_request(args.series_from) if args.series_from else onto, args.patches)
+    cache = _cache(args)
+    with cache_mod.locked(cache):
+        tree = _work_tree(args, cache, need_series=False)
+        with log.step(f"rebasing {source_series} onto CPython {tree.version}"):
+            conflicts = patches.rebase_series(tree, source_series)
+        if conflicts:
+            print("\n".join(f"rebase: {line}" for line in conflicts), file=sys.stderr)
+            log.info(
+                f"resolve the conflicts in {tree.path} (the .rej files hold the hunks that did not apply), "
+                "`git add` the files, `git am --continue`; then nox -s export-patches"
+            )
+            return 1
+        target = args.patches / tree.version.series
+        if target != source_series:
+            written = patches.export_series(tree, target)
+            log.info(f"the series applies to {tree.version}; exported {len(written)} patches to {target}")
+        else:
+            log.info(f"the series applies cleanly to CPython {tree.version}")
     return 0
 
 

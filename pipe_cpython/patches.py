@@ -194,3 +194,40 @@ def export_differences(tree: WorkTree, series_dir: Path) -> list[str]:
         if fresh[name] != committed[name]
     ]
     return problems
+
+
+def rebase_series(tree: WorkTree, series_dir: Path) -> list[str]:
+    """Apply `series_dir` onto another release, patch by patch; stop at the first conflict.
+
+    Returns one line per file of the conflicting patch ("applied" or "N hunks
+    rejected"). On a conflict the hunks that apply are applied, the others are
+    left in `<file>.rej`, and the `git am` session stays open for the user to
+    resolve and `git am --continue`. An empty list means the whole series applied.
+    """
+    _abort_interrupted_am(tree)
+    patches = series_files(series_dir)
+    gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
+    _state_path(tree).unlink(missing_ok=True)
+    for patch in patches:
+        result = gitrepo.git_result(
+            "am", "--quiet", "--committer-date-is-author-date", str(patch), cwd=tree.path, env=gitrepo.IDENTITY
+        )
+        if result.returncode != 0:
+            rejected = gitrepo.git_result("apply", "--reject", "--verbose", str(patch), cwd=tree.path)
+            return [f"{patch.name}: {line}" for line in rejection_report(rejected.stderr + rejected.stdout)]
+    head = gitrepo.rev(BRANCH, tree.path)
+    _state_path(tree).write_text(json.dumps({"series": series_digest(series_dir), "head": head}) + "\n")
+    return []
+
+
+def rejection_report(output: str) -> list[str]:
+    """`path: applied cleanly` or `path: N of M hunks rejected (path.rej)` from `git apply --reject --verbose`."""
+    report = []
+    for match in re.finditer(
+        r"^(?:Applied patch (\S+) cleanly\.|Applying patch (\S+) with (\d+) reject)", output, re.M
+    ):
+        if match[1]:
+            report.append(f"{match[1]}: applied cleanly")
+        else:
+            report.append(f"{match[2]}: {match[3]} hunk(s) rejected, see {match[2]}.rej")
+    return report

@@ -15,7 +15,7 @@ def tree(fake_upstream, cache):
 
 
 def log_subjects(tree):
-    return git("log", "--format=%s", f"v{FAKE_VERSION}..pipe", cwd=tree.path).split("\n")[:-1]
+    return git("log", "--format=%s", f"{tree.version.tag}..pipe", cwd=tree.path).split("\n")[:-1]
 
 
 def test_apply_makes_one_commit_per_patch(tree, series):
@@ -161,3 +161,36 @@ def test_export_differences_name_each_mismatch(tree, series):
         "0009-Stale.patch: in " + str(series) + " but not in the branch",
         "0002-Add-news.patch: differs from a fresh export",
     ]
+
+
+def release_with_changed_grammar(fake_upstream, tag: str, grammar: str):
+    (fake_upstream / "Grammar" / "python.gram").write_text(grammar)
+    (fake_upstream / "Include" / "patchlevel.h").write_text(f'#define PY_VERSION "{tag[1:]}"\n')
+    git("commit", "-q", "-am", f"Python {tag[1:]}", cwd=fake_upstream)
+    git("tag", tag, cwd=fake_upstream)
+
+
+def test_rebase_onto_a_release_where_the_series_applies(fake_upstream, series, cache):
+    grammar = (fake_upstream / "Grammar" / "python.gram").read_text()
+    release_with_changed_grammar(fake_upstream, "v3.13.100", grammar + "atom: NAME\n")
+    newer = sources.work_tree(Request("3.13", 100), sources.parse_origins(f"file://{fake_upstream}"), cache)
+    assert patches.rebase_series(newer, series) == []
+    assert log_subjects(newer) == ["Add news", "Parse pipes"]
+    assert patches.apply_series(newer, series) is False, "the rebased branch counts as applied"
+
+
+def test_rebase_conflict_is_reported_file_by_file_and_left_to_resolve(fake_upstream, series, cache):
+    release_with_changed_grammar(fake_upstream, "v3.13.101", "comparison: other\nbitwise_or: atom\n")
+    newer = sources.work_tree(Request("3.13", 101), sources.parse_origins(f"file://{fake_upstream}"), cache)
+    report = patches.rebase_series(newer, series)
+    assert report == ["0001-Parse-pipes.patch: Grammar/python.gram: 1 hunk(s) rejected, see Grammar/python.gram.rej"]
+    assert (newer.path / "Grammar" / "python.gram.rej").exists()
+    assert (newer.path / ".git" / "rebase-apply").exists(), "the am session is left for the user"
+
+
+def test_rejection_report():
+    output = (
+        "Checking patch a.c...\nChecking patch b.c...\nApplied patch a.c cleanly.\n"
+        "Applying patch b.c with 2 rejects...\nRejected hunk #1.\n"
+    )
+    assert patches.rejection_report(output) == ["a.c: applied cleanly", "b.c: 2 hunk(s) rejected, see b.c.rej"]
