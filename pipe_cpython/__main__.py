@@ -148,6 +148,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _report(label: str, problems: list[str]) -> int:
+    """Print each problem on its own line; the exit status is 1 when there is any."""
+    for problem in problems:
+        print(f"{label}: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def _cache(args) -> cache_mod.Cache:
     return cache_mod.Cache(args.cache.resolve() if args.cache else cache_mod.default_root())
 
@@ -258,9 +265,7 @@ def cmd_regrtest_wasm(args, rest):
         f"regrtest under node ({_flavour(args)}): {len(outcomes)} modules, {total} tests, "
         f"{failed} failing tests, modules that never finished: {', '.join(crashed) or 'none'}"
     )
-    for problem in problems:
-        print(f"regrtest-wasm: {problem}", file=sys.stderr)
-    if problems:
+    if _report("regrtest-wasm", problems):
         log.info(f"per-module logs and JUnit reports: {build_dir / 'regrtest'}; allow-list: {allowlist}")
         return 1
     return 0
@@ -296,9 +301,7 @@ def cmd_check_patches(args, rest):
     problems += [
         f"{path}: changed by make regen-all (add its regen target to the build's regen step)" for path in changed
     ]
-    for problem in problems:
-        print(f"check-patches: {problem}", file=sys.stderr)
-    if problems:
+    if _report("check-patches", problems):
         return 1
     log.info(f"patches/{tree.version.series} matches the pipe branch, and make regen-all changes nothing")
     return 0
@@ -314,8 +317,7 @@ def cmd_rebase(args, rest):
         tree = _work_tree(args, cache, need_series=False)
         with log.step(f"rebasing {source_series} onto CPython {tree.version}"):
             conflicts = patches.rebase_series(tree, source_series)
-        if conflicts:
-            print("\n".join(f"rebase: {line}" for line in conflicts), file=sys.stderr)
+        if _report("rebase", conflicts):
             log.info(
                 f"resolve the conflicts in {tree.path} (the .rej files hold the hunks that did not apply), "
                 "`git add` the files, `git am --continue`; then nox -s export-patches"

@@ -166,25 +166,25 @@ def _from_release_tarball(
     tarball: Path, origin: str, request: Request, cache: Cache, sha256: str | None, kind: str = "tarball"
 ) -> WorkTree:
     checksum = _checked_sha256(tarball, cache, sha256, origin)
-    final_probe = _tarball_version(tarball)
-    if not request.matches(final_probe):
-        raise HarnessError(f"{tarball.name} holds CPython {final_probe}, not {request}")
-    if tree := existing(cache, final_probe):
+    version = _tarball_version(tarball)
+    if not request.matches(version):
+        raise HarnessError(f"{tarball.name} holds CPython {version}, not {request}")
+    if tree := existing(cache, version):
         return tree
-    final = cache.work_tree(final_probe)
+    final = cache.work_tree(version)
     partial = _fresh_partial(final)
     with log.step(f"unpacking {tarball.name} into a git work tree"):
         subprocess.run(
             ["tar", "-xf", str(tarball), "-C", str(partial), "--strip-components=1", "--no-same-owner"], check=True
         )
         unpacked = _patchlevel_version(partial)
-        if unpacked != final_probe:
-            raise HarnessError(f"{tarball.name} unpacks to CPython {unpacked}, expected {final_probe}")
+        if unpacked != version:
+            raise HarnessError(f"{tarball.name} unpacks to CPython {unpacked}, expected {version}")
         gitrepo.commit_tree_as_release(
-            partial, final_probe.tag, f"Python {final_probe}\n\nFrom {tarball.name}, sha256 {checksum}."
+            partial, version.tag, f"Python {version}\n\nFrom {tarball.name}, sha256 {checksum}."
         )
     return _finish(
-        partial, final, final_probe, {"origin": kind, "location": origin, "tarball": tarball.name, "sha256": checksum}
+        partial, final, version, {"origin": kind, "location": origin, "tarball": tarball.name, "sha256": checksum}
     )
 
 
