@@ -385,7 +385,8 @@ def cmd_install_deps(args, rest):
 
 def cmd_paths(args, rest):
     cache = _cache(args)
-    tree = _work_tree(args, cache)
+    with cache_mod.locked(cache):
+        tree = _work_tree(args, cache)
     build_dir = cache.build_dir(tree.version, "native")
     print(f"work tree:   {tree.path}\nbuild dir:   {build_dir}\ninterpreter: {native.interpreter(build_dir)}")
 

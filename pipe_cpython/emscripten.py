@@ -80,12 +80,23 @@ def chroot_command(rootfs: Path, binds: list[Path], argv: list[str], cwd: Path, 
     ]
     for path in binds:
         script += [f'mkdir -p "{rootfs}{path}"', f'mount --bind "{path}" "{rootfs}{path}"']
-    assignments = " ".join(f"{k}='{v}'" for k, v in env.items())
-    script.append(
-        f'exec chroot "{rootfs}" /usr/bin/env -i HOME=/root PATH={CHROOT_PATH} LANG=C.UTF-8 {assignments} '
-        'sh -c \'cd "$0" && exec "$@"\' "$@"'
-    )
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script), "sh", str(cwd), *argv]
+    # Everything after the script goes to env as arguments: no value is ever parsed by a shell.
+    script.append(f'exec chroot "{rootfs}" /usr/bin/env -i HOME=/root PATH={CHROOT_PATH} LANG=C.UTF-8 "$@"')
+    assignments = [f"{key}={value}" for key, value in env.items()]
+    enter_cwd = ["sh", "-c", 'cd "$0" && exec "$@"', str(cwd)]
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "\n".join(script),
+        "sh",
+        *assignments,
+        *enter_cwd,
+        *argv,
+    ]
 
 
 def find(series: str, toolchains_dir: Path, binds: list[Path], suite: str = DEFAULT_SUITE) -> Toolchain:
