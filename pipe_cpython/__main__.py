@@ -130,7 +130,8 @@ def parser() -> argparse.ArgumentParser:
     step(
         "check-patches",
         cmd_check_patches,
-        "fail when patches/X.Y differs from a fresh export, or when make regen-all would change a file",
+        "fail when patches/X.Y differs from a fresh export, does not rebuild the branch from a fresh checkout, "
+        "or when make regen-all would change a file",
         (common, build),
     )
     rebase = step(
@@ -296,14 +297,18 @@ def cmd_check_patches(args, rest):
     cache = _cache(args)
     with cache_mod.locked(cache):
         tree = _applied(args, cache)
-        problems = patches.export_differences(tree, series_dir(parse_request(str(tree.version)), args.patches))
+        series = series_dir(parse_request(str(tree.version)), args.patches)
+        problems = patches.export_differences(tree, series) + patches.fresh_apply_differences(tree, series)
         changed = native.regen_all_changes(tree, cache.build_dir(tree.version, "native"))
     problems += [
         f"{path}: changed by make regen-all (add its regen target to the build's regen step)" for path in changed
     ]
     if _report("check-patches", problems):
         return 1
-    log.info(f"patches/{tree.version.series} matches the pipe branch, and make regen-all changes nothing")
+    log.info(
+        f"patches/{tree.version.series} matches the pipe branch, rebuilds it from a fresh checkout, "
+        "and make regen-all changes nothing"
+    )
     return 0
 
 

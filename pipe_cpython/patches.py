@@ -231,3 +231,28 @@ def rejection_report(output: str) -> list[str]:
         else:
             report.append(f"{match[2]}: {match[3]} hunk(s) rejected, see {match[2]}.rej")
     return report
+
+
+def fresh_apply_differences(tree: WorkTree, series_dir: Path) -> list[str]:
+    """Apply the series to a fresh checkout of the tag: the result must be exactly the branch.
+
+    An export can match the branch and still not rebuild it (a commit message
+    holding a diff, say, which `git am` would take for the patch).
+    """
+    problems: list[str] = []
+    patches = series_files(series_dir)
+    with tempfile.TemporaryDirectory() as scratch:
+        checkout = Path(scratch) / "fresh"
+        gitrepo.git("worktree", "add", "-q", "--detach", str(checkout), tree.version.tag, cwd=tree.path)
+        try:
+            result = gitrepo.git_result("am", "--quiet", *map(str, patches), cwd=checkout, env=gitrepo.IDENTITY)
+            if result.returncode != 0:
+                failed = failed_patch(result.stdout + result.stderr, patches)
+                problems.append(f"{failed} does not apply to a fresh checkout of {tree.version.tag}")
+            else:
+                changed = gitrepo.git("diff", "--name-only", "HEAD", BRANCH, cwd=checkout).split()
+                problems += [f"{path}: the series applied afresh differs from the {BRANCH} branch" for path in changed]
+        finally:
+            gitrepo.git("worktree", "remove", "--force", str(checkout), cwd=tree.path, check=False)
+            gitrepo.git("worktree", "prune", cwd=tree.path, check=False)
+    return problems

@@ -194,3 +194,24 @@ def test_rejection_report():
         "Applying patch b.c with 2 rejects...\nRejected hunk #1.\n"
     )
     assert patches.rejection_report(output) == ["a.c: applied cleanly", "b.c: 2 hunk(s) rejected, see b.c.rej"]
+
+
+def test_fresh_apply_rebuilds_the_branch(tree, series):
+    patches.apply_series(tree, series)
+    assert patches.fresh_apply_differences(tree, series) == []
+    assert len(git("worktree", "list", cwd=tree.path).splitlines()) == 1, "the scratch checkout is removed"
+
+
+def test_fresh_apply_catches_a_commit_message_holding_a_diff(tree, series):
+    patches.apply_series(tree, series)
+    # The shape of the bug this check was written for: a diff pasted into a commit message.
+    embedded = (series / "0002-Add-news.patch").read_text().split("\n---\n", 1)[1]
+    (tree.path / "other.txt").write_text("other\n")
+    git("add", "other.txt", cwd=tree.path)
+    git("commit", "-q", "-m", "Add other\n\n" + embedded.replace("NEWS", "ELSEWHERE"), cwd=tree.path)
+    patches.export_series(tree, series)
+    assert patches.export_differences(tree, series) == [], "the export alone cannot see it"
+    # git am applies the pasted diff too: the fresh tree gains a file the branch never had.
+    assert patches.fresh_apply_differences(tree, series) == [
+        "ELSEWHERE: the series applied afresh differs from the pipe branch",
+    ]
