@@ -197,24 +197,26 @@ def export_differences(tree: WorkTree, series_dir: Path) -> list[str]:
 
 
 def rebase_series(tree: WorkTree, series_dir: Path) -> list[str]:
-    """Apply `series_dir` onto another release, patch by patch; stop at the first conflict.
+    """Apply `series_dir` onto another release in one `git am` session; stop at the first conflict.
 
     Returns one line per file of the conflicting patch ("applied" or "N hunks
     rejected"). On a conflict the hunks that apply are applied, the others are
-    left in `<file>.rej`, and the `git am` session stays open for the user to
-    resolve and `git am --continue`. An empty list means the whole series applied.
+    left in `<file>.rej`, and the `git am` session stays open with the
+    remaining patches queued: resolve, `git add`, `git am --continue`. An
+    empty list means the whole series applied.
     """
     _abort_interrupted_am(tree)
     patches = series_files(series_dir)
     gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
     _state_path(tree).unlink(missing_ok=True)
-    for patch in patches:
-        result = gitrepo.git_result(
-            "am", "--quiet", "--committer-date-is-author-date", str(patch), cwd=tree.path, env=gitrepo.IDENTITY
-        )
-        if result.returncode != 0:
-            rejected = gitrepo.git_result("apply", "--reject", "--verbose", str(patch), cwd=tree.path)
-            return [f"{patch.name}: {line}" for line in rejection_report(rejected.stderr + rejected.stdout)]
+    result = gitrepo.git_result(
+        "am", "--quiet", "--committer-date-is-author-date", *map(str, patches), cwd=tree.path, env=gitrepo.IDENTITY
+    )
+    if result.returncode != 0:
+        failed = re.search(r"Patch failed at (\d+)", result.stdout + result.stderr)
+        patch = patches[int(failed[1]) - 1] if failed else patches[0]
+        rejected = gitrepo.git_result("apply", "--reject", "--verbose", str(patch), cwd=tree.path)
+        return [f"{patch.name}: {line}" for line in rejection_report(rejected.stderr + rejected.stdout)]
     head = gitrepo.rev(BRANCH, tree.path)
     _state_path(tree).write_text(json.dumps({"series": series_digest(series_dir), "head": head}) + "\n")
     return []

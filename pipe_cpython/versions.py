@@ -96,5 +96,8 @@ def series_dir(request: Request, patches_dir: Path) -> Path:
     nearest = min(known, key=lambda s: abs(int(s.split(".")[1]) - wanted))
     raise HarnessError(
         f"CPython {request.series} has no patch series (have: {', '.join(known)})",
-        hint=f"start from patches/{nearest}/ as 'Adding a CPython version' in README.md describes",
+        hint=(
+            f"port the nearest series with `nox -s rebase-patches -- --from {nearest} --cpython {request}` "
+            "(see 'Adding a CPython version' in README.md)"
+        ),
     )

@@ -186,6 +186,12 @@ def test_rebase_conflict_is_reported_file_by_file_and_left_to_resolve(fake_upstr
     assert report == ["0001-Parse-pipes.patch: Grammar/python.gram: 1 hunk(s) rejected, see Grammar/python.gram.rej"]
     assert (newer.path / "Grammar" / "python.gram.rej").exists()
     assert (newer.path / ".git" / "rebase-apply").exists(), "the am session is left for the user"
+    # Resolve as a user would; `git am --continue` then applies the patches still queued.
+    (newer.path / "Grammar" / "python.gram").write_text("comparison: pipe\npipe: pipe '|>' bitwise_or | bitwise_or\n")
+    (newer.path / "Grammar" / "python.gram.rej").unlink()
+    git("add", "Grammar/python.gram", cwd=newer.path)
+    git("am", "--continue", cwd=newer.path)
+    assert log_subjects(newer) == ["Add news", "Parse pipes"]
 
 
 def test_rejection_report():

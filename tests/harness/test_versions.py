@@ -57,7 +57,7 @@ def test_unknown_series_names_the_nearest(tmp_path):
     patches = make_series(tmp_path, "3.11", "3.13")
     with pytest.raises(HarnessError, match=r"CPython 3\.15 has no patch series \(have: 3\.11, 3\.13\)") as info:
         series_dir(Request("3.15"), patches)
-    assert "patches/3.13/" in info.value.hint
+    assert "nox -s rebase-patches -- --from 3.13 --cpython 3.15" in info.value.hint
     assert "README.md" in info.value.hint
 
 
