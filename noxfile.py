@@ -145,6 +145,13 @@ def rebase_patches(session: nox.Session) -> None:
     harness(session, "rebase", *session.posargs)
 
 
+@nox.session(name="bench-operator", python=False)
+@nox.parametrize("cpython", SERIES)
+def bench_operator(session: nox.Session, cpython: str) -> None:
+    """Instructions per call of `x |> f` against `f(x)` under callgrind, by kind of callable (prints ratios)."""
+    session.run(sys.executable, "benchmarks/operator_cost.py", "--cpython", cpython, *session.posargs, external=True)
+
+
 @nox.session(name="export-patches", python=False)
 def export_patches(session: nox.Session) -> None:
     """Write the work tree's `pipe` branch back to patches/X.Y as git format-patch files."""

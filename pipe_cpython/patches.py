@@ -28,6 +28,7 @@ GENERATED_FILES = (
     "Include/internal/pycore_ast.h",
     "Include/internal/pycore_ast_state.h",
     "Include/internal/pycore_token.h",
+    "Include/token.h",  # 3.11; later series generate the internal header above instead
     "Lib/token.py",
     "Parser/parser.c",
     "Parser/token.c",

@@ -48,6 +48,16 @@ class DisTests(unittest.TestCase):
 
         self.assertEqual(calls("x |> f"), calls("f(x)"))
 
+    def test_method_operand_loads_like_a_method_call(self):
+        # `x |> o.m` loads `o.m` as `o.m(x)` does: no bound method object, the same CALL.
+        def loads_and_calls(source):
+            keep = {"LOAD_ATTR", "LOAD_METHOD", "CALL", "PRECALL"}
+            code = compile(source, "<dis>", "eval")
+            return sorted((i.opname, i.argrepr) for i in dis.get_instructions(code) if i.opname in keep)
+
+        self.assertEqual(loads_and_calls("x |> o.m"), loads_and_calls("o.m(x)"))
+        self.assertEqual(loads_and_calls("x |> a.b.m"), loads_and_calls("a.b.m(x)"))
+
     def test_operand_loaded_before_callable(self):
         code = compile("x |> f", "<dis>", "eval")
         loads = [i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_NAME"]

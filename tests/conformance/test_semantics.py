@@ -56,6 +56,23 @@ class EvaluationOrderTests(unittest.TestCase):
         r.value("x", 1) |> r.func("f", increment) |> r.func("g", double)
         self.assertEqual(r.events, ["x", "f", "call f(1)", "g", "call g(2)"])
 
+    def test_method_operand_order(self):
+        r = Recorder()
+
+        class Target:
+            def __getattr__(self, name):
+                r.events.append(f"getattr {name}")
+                return lambda v: r.events.append(f"call {name}({v!r})")
+
+        r.value("x", 1) |> r.value("obj", Target()).meth
+        self.assertEqual(r.events, ["x", "obj", "getattr meth", "call meth(1)"])
+
+    def test_missing_method_raises_after_the_operand(self):
+        r = Recorder()
+        with self.assertRaises(AttributeError):
+            r.value("x", 1) |> r.value("obj", object()).missing
+        self.assertEqual(r.events, ["x", "obj"])
+
     def test_order_differs_from_call_syntax(self):
         r = Recorder()
         r.func("f")(r.value("x", 1))
@@ -247,6 +264,25 @@ class CallableKindTests(unittest.TestCase):
                 return v + 10
 
         self.assertEqual(1 |> Adder(), 11)
+
+    def test_super_method(self):
+        class Base:
+            def m(self, v):
+                return ("base", v)
+
+        class Child(Base):
+            def m(self, v):
+                return ("child", v)
+
+            def via_pipe(self, v):
+                return v |> super().m
+
+        self.assertEqual(Child().via_pipe(1), ("base", 1))
+
+    def test_method_of_a_module_attribute_chain(self):
+        import os
+
+        self.assertEqual("/a/b" |> os.path.dirname, "/a")
 
     def test_staticmethod_and_classmethod(self):
         class K:
