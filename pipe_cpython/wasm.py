@@ -2,7 +2,8 @@
 
 Build directories, per release::
 
-    build/cpython-X.Y.Z/wasm-deps/      zlib, bzip2, sqlite3, mpdecimal: sources and an install prefix
+    build/wasm-deps-emscripten-V/       zlib, bzip2, sqlite3, mpdecimal: sources and an install prefix,
+                                        shared by every CPython release built with Emscripten V
     build/cpython-X.Y.Z/wasm-node/      --with-emscripten-target=node    (python.js + python.wasm)
     build/cpython-X.Y.Z/wasm-browser/   --with-emscripten-target=browser (+ python.data, the stdlib)
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from . import debian, download, log, native
 from .cache import Cache
-from .emscripten import Toolchain
+from .emscripten import Toolchain, format_version
 from .errors import HarnessError
 from .sources import WorkTree
 
@@ -201,7 +202,8 @@ def build(tree: WorkTree, cache: Cache, target: str, toolchain: Toolchain, build
     """Libraries, configure, make for one target into build/<release>/<name>; return that directory."""
     if target not in TARGETS:
         raise HarnessError(f"unknown wasm target {target!r}", hint=f"use one of: {', '.join(TARGETS)}")
-    prefix = build_deps(cache, cache.build_dir(tree.version, "wasm-deps"), toolchain)
+    deps_dir = cache.root / "build" / f"wasm-deps-emscripten-{format_version(toolchain.version)}"
+    prefix = build_deps(cache, deps_dir, toolchain)
     build_dir = cache.build_dir(tree.version, name)
     configure(tree, build_dir, target, toolchain, build_python, prefix)
     make(build_dir, toolchain)
