@@ -154,6 +154,8 @@ def configure(
             "configure": hashlib.sha256((tree.path / "configure").read_bytes()).hexdigest(),
             "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
             "LDFLAGS": env["LDFLAGS"],
+            # autoconf refuses a cache made with other values of these (they are precious variables).
+            "libraries": library_flags(prefix),
         },
     }
     stamp = build_dir / _STAMP
