@@ -22,7 +22,11 @@ from .versions import Version
 
 DEFAULT_SUITES = ("bookworm", "trixie", "sid")
 _REFRESH_SECONDS = 24 * 3600
-_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+# Debian 12 ships the archive keyring as .gpg, Debian 13 as .pgp.
+_KEYRINGS = (
+    Path("/usr/share/keyrings/debian-archive-keyring.pgp"),
+    Path("/usr/share/keyrings/debian-archive-keyring.gpg"),
+)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class AptSources:
         return self._mirror
 
     def sources_list(self) -> str:
-        keyring = self.mirror.signed_by or (str(_KEYRING) if _KEYRING.exists() else None)
+        keyring = self.mirror.signed_by or next((str(k) for k in _KEYRINGS if k.exists()), None)
         options = f"[signed-by={keyring}] " if keyring else ""
         return "".join(f"deb-src {options}{self.mirror.uri} {suite} main\n" for suite in self.suites)
 
