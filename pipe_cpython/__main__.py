@@ -7,8 +7,10 @@ incrementally, so any step can be run on its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import cache as cache_mod
@@ -168,6 +170,15 @@ def _checked_inputs(args, need_series: bool = True) -> tuple[Request, list[sourc
     return request, sources.parse_origins(args.source)
 
 
+@contextlib.contextmanager
+def _locked_cache(args, need_series: bool = True) -> Iterator[cache_mod.Cache]:
+    """Check the inputs (before touching anything), then hold the cache's lock."""
+    _checked_inputs(args, need_series)
+    cache = _cache(args)
+    with cache_mod.locked(cache):
+        yield cache
+
+
 def _work_tree(args, cache: cache_mod.Cache, need_series: bool = True) -> sources.WorkTree:
     request, origins = _checked_inputs(args, need_series)
     return sources.work_tree(request, origins, cache, args.sha256)
@@ -185,9 +196,7 @@ def _flavour(args) -> str:
 
 def _built(args) -> Path:
     """The native interpreter, patched (or pristine with --pristine), built incrementally."""
-    _checked_inputs(args)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args) as cache:
         tree, suffix = _tree_to_build(args, cache)
         build_dir = cache.build_dir(tree.version, f"native{suffix}")
         if args.clean:
@@ -212,8 +221,7 @@ def _tree_to_build(args, cache: cache_mod.Cache) -> tuple[sources.WorkTree, str]
 
 def _built_wasm(args) -> tuple[emscripten.Toolchain, Path]:
     python = _built(args)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args) as cache:
         tree, suffix = _tree_to_build(args, cache)
         toolchain = emscripten.find(
             tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite
@@ -294,8 +302,7 @@ def cmd_demo(args, rest):
 def cmd_check_patches(args, rest):
     """patches/ must equal a fresh export of the branch, and regen-all must find nothing to regenerate."""
     _built(args)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args) as cache:
         tree = _applied(args, cache)
         series = series_dir(parse_request(str(tree.version)), args.patches)
         problems = patches.export_differences(tree, series) + patches.fresh_apply_differences(tree, series)
@@ -314,11 +321,9 @@ def cmd_check_patches(args, rest):
 
 def cmd_rebase(args, rest):
     """Apply a series (default: the one for --cpython's minor) onto the --cpython release."""
-    _checked_inputs(args, need_series=False)
     onto = parse_request(args.cpython)
     source_series = series_dir(parse_request(args.series_from) if args.series_from else onto, args.patches)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args, need_series=False) as cache:
         tree = _work_tree(args, cache, need_series=False)
         with log.step(f"rebasing {source_series} onto CPython {tree.version}"):
             conflicts = patches.rebase_series(tree, source_series)
@@ -338,17 +343,13 @@ def cmd_rebase(args, rest):
 
 
 def cmd_fetch(args, rest):
-    _checked_inputs(args)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args) as cache:
         tree = _work_tree(args, cache)
     print(tree.path)
 
 
 def cmd_apply(args, rest):
-    _checked_inputs(args)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args) as cache:
         tree = _applied(args, cache)
     print(tree.path)
 
@@ -375,9 +376,7 @@ def cmd_regrtest(args, rest):
 
 def cmd_export(args, rest):
     # No series needed: exporting is how a new CPython version gets its first one.
-    _checked_inputs(args, need_series=False)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args, need_series=False) as cache:
         tree = _work_tree(args, cache, need_series=False)
         target = args.patches / tree.version.series
         written = patches.export_series(tree, target)
@@ -389,8 +388,7 @@ def cmd_install_deps(args, rest):
 
 
 def cmd_paths(args, rest):
-    cache = _cache(args)
-    with cache_mod.locked(cache):
+    with _locked_cache(args) as cache:
         tree = _work_tree(args, cache)
     build_dir = cache.build_dir(tree.version, "native")
     print(f"work tree:   {tree.path}\nbuild dir:   {build_dir}\ninterpreter: {native.interpreter(build_dir)}")
