@@ -32,7 +32,8 @@ def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> No
     """Run configure unless the build directory was configured the same way already."""
     build_dir.mkdir(parents=True, exist_ok=True)
     script = tree.path / "configure"
-    args = ["-C", f"PYTHON_FOR_REGEN={sys.executable}", *extra_args]
+    # The real path: `python3` and `python3.11` (nox) name one interpreter and must not force a reconfigure.
+    args = ["-C", f"PYTHON_FOR_REGEN={os.path.realpath(sys.executable)}", *extra_args]
     wanted = {"args": args, "configure": hashlib.sha256(script.read_bytes()).hexdigest()}
     stamp = build_dir / _STAMP
     if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:

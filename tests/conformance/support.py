@@ -3,6 +3,15 @@
 import ast
 
 
+def double(v):
+    """A plain Python function to pipe into."""
+    return v * 2
+
+
+def increment(v):
+    return v + 1
+
+
 def dump(source, mode="eval"):
     """The AST of `source` without positions, for comparing parenthesisations."""
     return ast.dump(ast.parse(source, mode=mode))

@@ -10,9 +10,7 @@ import tempfile
 import traceback
 import unittest
 
-
-def double(v):
-    return v * 2
+from support import double
 
 
 def opnames(source):

@@ -3,13 +3,7 @@
 import sys
 import unittest
 
-
-def double(v):
-    return v * 2
-
-
-def increment(v):
-    return v + 1
+from support import double, increment
 
 
 class ContextTests(unittest.TestCase):

@@ -4,15 +4,7 @@ import functools
 import operator
 import unittest
 
-from support import Recorder
-
-
-def double(v):
-    return v * 2
-
-
-def increment(v):
-    return v + 1
+from support import Recorder, double, increment
 
 
 class SeedTests(unittest.TestCase):
