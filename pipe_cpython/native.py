@@ -16,7 +16,7 @@ from .errors import HarnessError
 from .process import run_logged
 from .sources import WorkTree
 
-_STAMP = ".pipe-cpython-configure.json"
+CONFIGURE_STAMP = ".pipe-cpython-configure.json"
 REGEN_TARGETS = ("regen-token", "regen-ast", "regen-pegen")
 
 
@@ -28,6 +28,21 @@ def interpreter(build_dir: Path) -> Path:
     return build_dir / "python"
 
 
+def configured_with(build_dir: Path, wanted: dict) -> bool:
+    """True when `build_dir` was configured with exactly these inputs; otherwise forget any earlier result."""
+    stamp = build_dir / CONFIGURE_STAMP
+    if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        log.detail(f"{build_dir} is configured already")
+        return True
+    stamp.unlink(missing_ok=True)
+    return False
+
+
+def record_configured(build_dir: Path, wanted: dict) -> None:
+    """Written only after configure succeeded, so an interrupted configure is redone."""
+    (build_dir / CONFIGURE_STAMP).write_text(json.dumps(wanted, indent=2) + "\n")
+
+
 def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> None:
     """Run configure unless the build directory was configured the same way already."""
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -35,16 +50,13 @@ def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> No
     # The real path: `python3` and `python3.11` (nox) name one interpreter and must not force a reconfigure.
     args = ["-C", f"PYTHON_FOR_REGEN={os.path.realpath(sys.executable)}", *extra_args]
     wanted = {"args": args, "configure": hashlib.sha256(script.read_bytes()).hexdigest()}
-    stamp = build_dir / _STAMP
-    if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:
-        log.detail(f"{build_dir} is configured already")
+    if configured_with(build_dir, wanted):
         return
-    stamp.unlink(missing_ok=True)
     # A cache written with other arguments (or by an interrupted run) can poison the result.
     (build_dir / "config.cache").unlink(missing_ok=True)
     with log.step(f"configuring CPython {tree.version} in {build_dir}"):
         run_logged([str(script), *args], build_dir, build_dir / "configure.log", "configure")
-    stamp.write_text(json.dumps(wanted, indent=2) + "\n")
+    record_configured(build_dir, wanted)
 
 
 def module_states(build_dir: Path) -> dict[str, str]:
@@ -68,7 +80,7 @@ def check_modules(build_dir: Path) -> None:
 
 def unconfigure(build_dir: Path) -> None:
     """Forget configure's result so the next build reruns it (after installing packages, say)."""
-    (build_dir / _STAMP).unlink(missing_ok=True)
+    (build_dir / CONFIGURE_STAMP).unlink(missing_ok=True)
 
 
 def regen(build_dir: Path) -> None:

@@ -28,7 +28,6 @@ from .sources import WorkTree
 
 PINS = Path(__file__).resolve().parent.parent / "wasm" / "pins.json"
 TARGETS = ("node", "browser")
-_STAMP = ".pipe-cpython-configure.json"
 
 # How each pinned library is built into $PREFIX, run with sh in its unpacked source tree.
 RECIPES = {
@@ -158,11 +157,8 @@ def configure(
             "libraries": library_flags(prefix),
         },
     }
-    stamp = build_dir / _STAMP
-    if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:
-        log.detail(f"{build_dir} is configured already")
+    if native.configured_with(build_dir, wanted):
         return
-    stamp.unlink(missing_ok=True)
     _seed_config_cache(build_dir, wanted)
     command = ["emconfigure", str(tree.path / "configure"), *args]
     with log.step(f"configuring CPython {tree.version} for wasm32-emscripten ({target})"):
@@ -174,7 +170,7 @@ def configure(
             log.warn("configure failed with a reused config.cache; retrying without it")
             (build_dir / "config.cache").unlink()
             toolchain.run(command, build_dir, build_dir / "configure.log", "emconfigure", env)
-    stamp.write_text(json.dumps(wanted, indent=2) + "\n")
+    native.record_configured(build_dir, wanted)
 
 
 def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
@@ -186,7 +182,7 @@ def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
     cache_file = build_dir / "config.cache"
     cache_file.unlink(missing_ok=True)
     for sibling in sorted(build_dir.parent.glob("wasm-*")):
-        stamp = sibling / _STAMP
+        stamp = sibling / native.CONFIGURE_STAMP
         if sibling == build_dir or not stamp.exists() or not (sibling / "config.cache").exists():
             continue
         if json.loads(stamp.read_text()).get("checks") == wanted["checks"]:
