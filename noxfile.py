@@ -81,6 +81,14 @@ def regrtest(session: nox.Session, cpython: str) -> None:
     harness(session, "regrtest", "--cpython", cpython, "--", *session.posargs)
 
 
+@nox.session(tags=["ci"])
+@nox.parametrize("cpython", SERIES)
+def fuzz(session: nox.Session, cpython: str) -> None:
+    """Fuzz patched against pristine: hypothesmith, stdlib mutants, pipe expressions (`-- --count N`)."""
+    session.install("-e", ".[fuzz]")
+    session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
+
+
 @nox.session(name="check-patches", python=False, tags=["ci"])
 @nox.parametrize("cpython", SERIES)
 def check_patches(session: nox.Session, cpython: str) -> None:

@@ -14,13 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import demo, deps, emscripten, log, native, patches, runner, sources, wasm
+from . import demo, deps, emscripten, fuzz, log, native, patches, runner, sources, wasm
 from .errors import HarnessError
 from .versions import Request, parse_request, series_dir
 
 PROJECT = Path(__file__).resolve().parent.parent
 PATCHES = PROJECT / "patches"
 CONFORMANCE = PROJECT / "tests" / "conformance"
+ORACLE = PROJECT / "tests" / "differential" / "oracle.py"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +130,14 @@ def parser() -> argparse.ArgumentParser:
     demo_step.add_argument("--output", type=Path, help="write the page here for any web host, instead of serving")
     demo_step.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     demo_step.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000; 0 picks one)")
+    fuzz_step = step(
+        "fuzz",
+        cmd_fuzz,
+        "differential fuzzing of the patched interpreter against the pristine one of the same release",
+        (common, build),
+    )
+    fuzz_step.add_argument("--count", type=int, default=500, help="inputs of each kind (default 500)")
+    fuzz_step.add_argument("--seed", type=int, default=0, help="random seed, to reproduce or vary a run (default 0)")
     step(
         "check-patches",
         cmd_check_patches,
@@ -297,6 +306,19 @@ def cmd_demo(args, rest):
     finally:
         httpd.server_close()
     return 0
+
+
+def cmd_fuzz(args, rest):
+    if args.count < 1:
+        raise HarnessError(f"--count must be at least 1, not {args.count}")
+    patched = _built(args)
+    args.pristine = True
+    pristine = _built(args)
+    with _locked_cache(args) as cache:
+        tree, _ = _tree_to_build(args, cache)
+        report_dir = cache.build_dir(tree.version, "fuzz")
+    log.info(f"fuzzing CPython {tree.version}: patched {patched} against pristine {pristine}, seed {args.seed}")
+    return fuzz.run([str(patched)], [str(pristine)], ORACLE, tree.path / "Lib", args.count, args.seed, report_dir)
 
 
 def cmd_check_patches(args, rest):
