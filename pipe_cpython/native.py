@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import deps, log, patches
+from . import buildtree, deps, log, patches
 from .errors import HarnessError
 from .process import run_logged
 from .sources import WorkTree
@@ -90,7 +90,7 @@ def regen(build_dir: Path) -> None:
 
 
 def make(build_dir: Path, extra_args: list[str] = ()) -> None:
-    with log.step(f"compiling with make -j{jobs()}"):
+    with log.step(f"compiling with make -j{jobs()}"), buildtree.guarded(build_dir):
         run_logged(["make", f"-j{jobs()}", *extra_args], build_dir, build_dir / "make.log", "make")
     if not interpreter(build_dir).exists():
         raise HarnessError(

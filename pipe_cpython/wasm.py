@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import debian, download, log, native
+from . import buildtree, debian, download, log, native
 from .cache import Cache
 from .emscripten import Toolchain, format_version
 from .errors import HarnessError
@@ -192,7 +192,7 @@ def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
 
 
 def make(build_dir: Path, toolchain: Toolchain) -> None:
-    with log.step(f"compiling for wasm32-emscripten with emmake make -j{native.jobs()}"):
+    with log.step(f"compiling for wasm32-emscripten with emmake make -j{native.jobs()}"), buildtree.guarded(build_dir):
         toolchain.run(["emmake", "make", f"-j{native.jobs()}"], build_dir, build_dir / "make.log", "emmake make")
 
 
