@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -110,6 +111,7 @@ def _abort_interrupted_am(tree: WorkTree) -> None:
 def _apply(tree: WorkTree, series_dir: Path, digest: str) -> None:
     patches = series_files(series_dir)
     _state_path(tree).unlink(missing_ok=True)
+    before = _touched_files(tree)
     with log.step(f"applying {len(patches)} patches from {series_dir} onto {tree.version.tag}"):
         gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
         result = gitrepo.git_result(
@@ -129,8 +131,32 @@ def _apply(tree: WorkTree, series_dir: Path, digest: str) -> None:
                 hint=f"rebase the series onto {tree.version} and refresh it (see README.md, "
                 "'Editing the fork'); the work tree was reset to the pristine tag",
             )
+    _keep_unchanged_times(tree, before)
     head = gitrepo.rev(BRANCH, tree.path)
     _state_path(tree).write_text(json.dumps({"series": digest, "head": head}) + "\n")
+
+
+def _touched_files(tree: WorkTree) -> dict[str, tuple[bytes, int]]:
+    """Content and mtime of each file the applied series (or regen) made, before the series is re-applied."""
+    changed = gitrepo.git("diff", "--name-only", "-z", tree.version.tag, "HEAD", cwd=tree.path).split("\0")
+    names = {name for name in changed if name} | set(GENERATED_FILES)
+    paths = {name: tree.path / name for name in names}
+    return {name: (path.read_bytes(), path.stat().st_mtime_ns) for name, path in paths.items() if path.is_file()}
+
+
+def _keep_unchanged_times(tree: WorkTree, before: dict[str, tuple[bytes, int]]) -> None:
+    """Re-applying rewrites every patched file; those it leaves as they were get their mtime back.
+
+    Without this, editing one patch would recompile everything any patch touches.
+    Regenerated files get their previous content back too: regen, which every
+    build runs first, rewrites them only if the new sources change them.
+    """
+    for name, (content, mtime) in before.items():
+        path = tree.path / name
+        if name in GENERATED_FILES and path.is_file():
+            path.write_bytes(content)
+        if path.is_file() and path.read_bytes() == content:
+            os.utime(path, ns=(mtime, mtime))
 
 
 def failed_patch(output: str, patches: list[Path]) -> str:

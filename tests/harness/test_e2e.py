@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from pipe_cpython import buildtree, gitrepo
 from pipe_cpython import cache as cache_mod
-from pipe_cpython import gitrepo
 
 pytestmark = pytest.mark.e2e
 
@@ -114,3 +114,40 @@ def test_patch_that_does_not_apply_leaves_a_clean_tree(github_like_clone_url, e2
 
     fixed = harness("apply", "--source", github_like_clone_url, cache=e2e_cache)
     assert fixed.returncode == 0, fixed.stderr
+
+
+def test_a_compiler_failure_names_the_error_and_the_log_and_the_next_build_recovers(github_like_clone_url, e2e_cache):
+    tree = next((e2e_cache / "src").glob("cpython-*"))
+    victim = tree / "Objects" / "floatobject.c"
+    original = victim.read_text()
+    victim.write_text(original + "\n#error injected by the e2e test\n")
+    try:
+        failed = harness("build", "--source", github_like_clone_url, cache=e2e_cache)
+    finally:
+        victim.write_text(original)
+    assert failed.returncode == 2
+    assert "make failed" in failed.stderr
+    assert "#error injected by the e2e test" in failed.stderr, "the compiler's own message is shown"
+    assert "the full output is in" in failed.stderr and "make.log" in failed.stderr
+
+    rebuilt = harness("build", "--source", github_like_clone_url, cache=e2e_cache)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "smoke test (native)" in rebuilt.stderr
+
+
+def test_a_build_tree_damaged_by_a_killed_make_is_detected_and_rebuilt(github_like_clone_url, e2e_cache):
+    """What SIGKILL or a power cut mid-make leaves: truncated outputs newer than their sources."""
+    build_dir = next((e2e_cache / "build").glob("cpython-*/native"))
+    marker = build_dir / buildtree.MARKER
+    marker.touch()
+    earlier = time.time() - 60
+    os.utime(marker, (earlier, earlier))
+    for name in ("Objects/listobject.o", "python"):
+        damaged = build_dir / name
+        damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+
+    repaired = harness("build", "--source", github_like_clone_url, cache=e2e_cache)
+    assert repaired.returncode == 0, repaired.stderr
+    assert "was killed and left 2 damaged files (Objects/listobject.o, python)" in repaired.stderr
+    assert "smoke test (native): 2 |> double |> increment |> double == 10" in repaired.stderr
+    assert not marker.exists()

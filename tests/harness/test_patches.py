@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 
@@ -221,3 +222,18 @@ def test_fresh_apply_catches_a_commit_message_holding_a_diff(tree, series):
     assert patches.fresh_apply_differences(tree, series) == [
         "ELSEWHERE: the series applied afresh differs from the pipe branch",
     ]
+
+
+def test_editing_one_patch_leaves_the_other_files_mtimes_alone(tree, series):
+    """So that make recompiles only what the edited patch changes."""
+    patches.apply_series(tree, series)
+    gram, news = tree.path / "Grammar" / "python.gram", tree.path / "NEWS"
+    for path in (gram, news):
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    news_patch = series / "0002-Add-news.patch"
+    news_patch.write_text(news_patch.read_text().replace("+pipes", "+pipes, edited"))
+
+    assert patches.apply_series(tree, series) is True
+    assert news.read_text() == "pipes, edited\n"
+    assert news.stat().st_mtime_ns != 1_000_000_000, "the edited file is newer than what was built from it"
+    assert gram.stat().st_mtime_ns == 1_000_000_000, "the unchanged file keeps its time"
