@@ -156,8 +156,22 @@ def rebase_patches(session: nox.Session) -> None:
 @nox.session(name="bench-operator", python=False)
 @nox.parametrize("cpython", SERIES)
 def bench_operator(session: nox.Session, cpython: str) -> None:
-    """Instructions per call of `x |> f` against `f(x)` under callgrind, by kind of callable (prints ratios)."""
+    """`x |> f` against `f(x)` by kind of callable: callgrind instructions and pyperf timings (prints ratios)."""
     session.run(sys.executable, "benchmarks/operator_cost.py", "--cpython", cpython, *session.posargs, external=True)
+
+
+@nox.session(name="bench-build", python=False)
+@nox.parametrize("cpython", SERIES)
+def bench_build(session: nox.Session, cpython: str) -> None:
+    """Cold build against plain configure && make, and patch edit to working REPL, native and wasm (prints)."""
+    session.run(sys.executable, "benchmarks/build_loop.py", "--cpython", cpython, *session.posargs, external=True)
+
+
+@nox.session(name="bench-wasm", python=False)
+@nox.parametrize("cpython", SERIES)
+def bench_wasm(session: nox.Session, cpython: str) -> None:
+    """WebAssembly sizes, start-up under node, and the conformance suite's time native against node (prints)."""
+    session.run(sys.executable, "benchmarks/wasm_cost.py", "--cpython", cpython, *session.posargs, external=True)
 
 
 @nox.session(name="export-patches", python=False)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,7 +158,13 @@ def parser() -> argparse.ArgumentParser:
     install.add_argument(
         "--groups", default=",".join(deps.GROUPS), help=f"comma-separated subset of {', '.join(deps.GROUPS)}"
     )
-    step("paths", cmd_paths, "print the work tree, build directory and interpreter")
+    paths = step(
+        "paths",
+        cmd_paths,
+        "print the work tree, build directory and interpreter (and the wasm one's command, once built)",
+        (common, wasm_options),
+    )
+    paths.add_argument("--json", action="store_true", help="as JSON, for scripts")
     return top
 
 
@@ -412,8 +420,24 @@ def cmd_install_deps(args, rest):
 def cmd_paths(args, rest):
     with _locked_cache(args) as cache:
         tree = _work_tree(args, cache)
-    build_dir = cache.build_dir(tree.version, "native")
-    print(f"work tree:   {tree.path}\nbuild dir:   {build_dir}\ninterpreter: {native.interpreter(build_dir)}")
+        build_dir = cache.build_dir(tree.version, "native")
+        node_dir = cache.build_dir(tree.version, "wasm-node")
+        paths = {
+            "work tree": str(tree.path),
+            "build dir": str(build_dir),
+            "interpreter": str(native.interpreter(build_dir)),
+        }
+        if (node_dir / "python.js").exists():
+            toolchain = emscripten.find(
+                tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite
+            )
+            paths["wasm build dir"] = str(node_dir)
+            paths["wasm command"] = runner.node_command(toolchain, node_dir)
+    if args.json:
+        print(json.dumps(paths, indent=2))
+        return
+    for name, value in paths.items():
+        print(f"{name + ':':<16}{shlex.join(value) if isinstance(value, list) else value}")
 
 
 if __name__ == "__main__":

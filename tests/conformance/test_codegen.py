@@ -169,6 +169,15 @@ class PycTests(unittest.TestCase):
                 sys.modules.pop("piped_source", None)
 
 
+def compile_outcome(source):
+    """'compiles', or the error compiling `source` raised."""
+    try:
+        compile(source, "<deep>", "eval")
+    except (RecursionError, MemoryError, SyntaxError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "compiles"
+
+
 class DeepChainTests(unittest.TestCase):
     def test_long_chain_of_stages(self):
         source = "0" + " |> inc" * 1000
@@ -184,12 +193,15 @@ class DeepChainTests(unittest.TestCase):
             # Each parenthesised right operand pipes the callable into the next.
             eval(source, {"f": double})
 
-    def test_huge_chain_fails_cleanly(self):
-        source = "0" + " |> f" * 100_000
-        try:
-            compile(source, "<huge>", "eval")
-        except (RecursionError, MemoryError, SyntaxError):
-            pass
+    def test_chains_past_the_compilers_depth_limit_fail_like_other_operators(self):
+        # n stages nest the AST n deep, exactly as n chained `|` do: the same limit, the same error.
+        for stages in (3_000, 10_000, 100_000):
+            with self.subTest(stages=stages):
+                self.assertEqual(compile_outcome("0" + " |> f" * stages), compile_outcome("0" + " | f" * stages))
+        self.assertRegex(compile_outcome("0" + " |> f" * 10_000), "^RecursionError")
+
+    def test_very_long_line(self):
+        self.assertEqual(eval("'" + "x" * 10_000_000 + "' |> len"), 10_000_000)
 
     def test_nesting_limit_matches_upstream(self):
         # The tokenizer allows 200 levels; the parser's frame limit must not cut in first.

@@ -1,0 +1,74 @@
+"""What the WebAssembly build costs: sizes, start-up under node, and the conformance suite native against node.
+
+A benchmark, not a test: it prints a table and never fails on the numbers.
+Usage (what `nox -s bench-wasm` runs): python benchmarks/wasm_cost.py [--cpython 3.13] [--runs 7]
+
+Start-up times are medians of --runs runs of `python -c pass`. The node
+interpreter runs inside the Emscripten chroot when there is no emsdk; the
+time to enter the chroot alone is measured too and shown beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import statistics
+import sys
+from pathlib import Path
+
+from common import PROJECT, harness, paths, seconds
+
+CONFORMANCE = PROJECT / "tests" / "conformance" / "run.py"
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    return statistics.median(seconds(command) for _ in range(runs))
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:6.1f} MB"
+
+
+def size_row(label: str, path: Path) -> None:
+    data = path.read_bytes()
+    print(f"{label:<44} {megabytes(len(data))}  gzip -9: {megabytes(len(gzip.compress(data, 9)))}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cpython", default="3.13")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    version = ["--cpython", args.cpython]
+
+    harness("build-wasm", *version)
+    browser = Path(harness("build-wasm", *version, "--target", "browser").strip().splitlines()[-1])
+    found = paths(version)
+    native, node = [found["interpreter"]], found["wasm command"]
+    node_dir = Path(found["wasm build dir"])
+    print(f"WebAssembly build of {Path(found['work tree']).name}")
+
+    size_row("node: python.wasm", node_dir / "python.wasm")
+    size_row("browser: python.wasm", browser / "python.wasm")
+    size_row("browser: python.data (the stdlib bundle)", browser / "python.data")
+    size_row("browser: python.js", browser / "python.js")
+
+    entering = [*node[: node.index("node")], "true"]
+    native_start = median_seconds([*native, "-c", "pass"], args.runs)
+    chroot = median_seconds(entering, args.runs)
+    node_start = median_seconds([*node, "-c", "pass"], args.runs)
+    print(f"{'start-up, python -c pass: native':<44} {native_start:8.3f} s")
+    print(
+        f"{'start-up, python -c pass: node':<44} {node_start:8.3f} s  "
+        f"({chroot:.3f} s of it entering the chroot; {node_start / native_start:.0f}x native)"
+    )
+
+    native_suite = seconds([*native, str(CONFORMANCE)])
+    node_suite = seconds([*node, str(CONFORMANCE)])
+    print(f"{'conformance suite: native':<44} {native_suite:8.2f} s")
+    print(f"{'conformance suite: node':<44} {node_suite:8.2f} s  ratio {node_suite / native_suite:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
