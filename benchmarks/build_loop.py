@@ -117,7 +117,7 @@ def main() -> int:
             row(
                 f"{label} one patch -> wasm (node) REPL shows it",
                 seconds,
-                f"{objects_compiled(wasm_log)} objects compiled (native build python first)",
+                f"{objects_compiled(wasm_log)} objects compiled (after the row above rebuilt the build python)",
             )
     return 0
 

@@ -81,6 +81,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--allow-missing-modules", action="store_true", help="build even when optional modules' headers are missing"
     )
+    build.add_argument("--pristine", action="store_true", help="the same release without the patches, to compare")
 
     top = argparse.ArgumentParser(prog="python -m pipe_cpython", description=__doc__)
     steps = top.add_subparsers(dest="step", required=True, metavar="STEP")
@@ -103,7 +104,6 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("PIPE_CPYTHON_EMSCRIPTEN_SUITE", emscripten.DEFAULT_SUITE),
         help="Debian suite of the emscripten chroot, when no emsdk is active (env PIPE_CPYTHON_EMSCRIPTEN_SUITE)",
     )
-    build.add_argument("--pristine", action="store_true", help="the same release without the patches, to compare")
     step("build-wasm", cmd_build_wasm, "build the patched interpreter for WebAssembly", (common, build, wasm_options))
     step(
         "conformance-wasm",
