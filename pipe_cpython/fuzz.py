@@ -40,7 +40,7 @@ _PALETTE = (
     ":=", "...", "!", "\\", "'", '"', "#", "\n", "\t", " ", "f'", "0x", "1e", "lambda", "if", "else", "not",
     "and", "async", "await", "yield", "return", "match", "case", "type",
 )  # fmt: skip
-_VALUES = ("1", "2", "-3", "0", "'ab'", "[1, 2]", "[]", "(1, 2)", "None", "v(4)", "v('x')", "v([3])", "v('')")
+_VALUES = ("1", "2", "-3", "0", "'ab'", "[1, 2]", "[]", "(1, 2)", "None", "v(4)", "v('x')", "v([3])", "v('')", "a", "b")
 _STAGES = (
     "inc", "dbl", "neg", "first", "wrap", "pair", "wrap", "pair", "str", "bool", "len", "repr", "sorted",
     "box.put", "Box", "s('inc')", "s('dbl')",
@@ -204,15 +204,16 @@ class Campaign:
             return [f"{answer['problem']}; with pipes: {answer['pipe_source']}"]
         return []
 
-    def evaluation_differences(self, expression: str) -> list[str]:
+    def evaluation_differences(self, expression: str, in_function: bool) -> list[str]:
         calls = self.patched.ask("to_calls", source=expression)
         if "source" not in calls:
             return []
-        piped = self.patched.ask("evaluate", source=expression)
-        called = self.pristine.ask("evaluate", source=calls["source"])
+        piped = self.patched.ask("evaluate", source=expression, in_function=in_function)
+        called = self.pristine.ask("evaluate", source=calls["source"], in_function=in_function)
         if piped == called:
             return []
-        return [f"patched {piped} != pristine {called} for {calls['source']}"]
+        where = "in a function" if in_function else "at module level"
+        return [f"{where}: patched {piped} != pristine {called} for {calls['source']}"]
 
     def check(self, what: str, source: str, check: Callable[[str], list[str]], explain=None) -> None:
         if check(source):
@@ -238,8 +239,14 @@ class Campaign:
         )
 
     def check_expression(self, expression: str) -> None:
-        self.counts["pipe expressions evaluated"] += 1
-        self.check("a pipe expression and its call form differ", expression, self.evaluation_differences)
+        """At module level (names are globals) or in a function (names are locals the optimizer may reorder)."""
+        in_function = self.rng.random() < 0.5
+        self.counts["pipe expressions evaluated" + (" in a function" if in_function else " at module level")] += 1
+        self.check(
+            "a pipe expression and its call form differ",
+            expression,
+            lambda text: self.evaluation_differences(text, in_function),
+        )
 
 
 def run_hypothesmith(campaign: Campaign, count: int, seed: int) -> None:

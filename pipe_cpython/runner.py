@@ -20,6 +20,7 @@ GRAMMAR_TESTS = (
     "test_unparse",
     "test_tokenize",
     "test_compile",
+    "test_peepholer",
     "test_dis",
     "test_future_stmt",
     "test_traceback",

@@ -56,6 +56,58 @@ class DisTests(unittest.TestCase):
         self.assertEqual(loads_and_calls("x |> o.m"), loads_and_calls("o.m(x)"))
         self.assertEqual(loads_and_calls("x |> a.b.m"), loads_and_calls("a.b.m(x)"))
 
+    def test_pure_operand_and_named_callable_compile_to_the_call(self):
+        # 3.12+ knows which locals are bound on every path (LOAD_FAST vs LOAD_FAST_CHECK), so the
+        # optimizer can load such an operand after the callable; 3.11 cannot, and keeps the rotation.
+        def instructions(function):
+            return [(i.opname, i.argrepr) for i in dis.get_instructions(function) if i.opname != "RESUME"]
+
+        def piped(x):
+            return x |> function
+
+        def called(x):
+            return function(x)
+
+        def piped_constant(f):
+            return 1 |> f
+
+        def called_constant(f):
+            return f(1)
+
+        if sys.version_info >= (3, 12):
+            self.assertEqual(instructions(piped), instructions(called))
+            self.assertEqual(instructions(piped_constant), instructions(called_constant))
+        else:
+            self.assertIn("SWAP", [name for name, _ in instructions(piped)])
+
+    def test_operand_that_may_be_unbound_is_still_evaluated_first(self):
+        def run(bind):
+            if bind:
+                x = 1
+            return x |> undefined_callable
+
+        with self.assertRaises(UnboundLocalError):
+            run(False)
+        with self.assertRaises(NameError) as caught:
+            run(True)
+        self.assertIs(type(caught.exception), NameError)
+
+    def test_callable_whose_load_runs_code_is_still_evaluated_second(self):
+        class Holder:
+            @property
+            def stage(self):
+                # On 3.13 (PEP 667) this write reaches the caller's local; on 3.11 it is dropped.
+                sys._getframe(1).f_locals["x"] = "changed"
+                return str
+
+        holder = Holder()
+
+        def run():
+            x = "original"
+            return x |> holder.stage
+
+        self.assertEqual(run(), "original")
+
     def test_operand_loaded_before_callable(self):
         code = compile("x |> f", "<dis>", "eval")
         loads = [i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_NAME"]

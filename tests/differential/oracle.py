@@ -208,20 +208,42 @@ def vocabulary():
     def _pipe_call(x, f):
         return f(x)
 
-    return {"events": events, "v": value, "s": pick, "Box": Box, "box": Box(0), "_pipe_call": _pipe_call, **stages}
+    return {
+        "events": events,
+        "v": value,
+        "s": pick,
+        "Box": Box,
+        "box": Box(0),
+        "_pipe_call": _pipe_call,
+        "a": 5,
+        "b": "xy",
+        **stages,
+    }
 
 
 def evaluate(request):
+    """The value (or exception) and the effects of an expression, at module level or as locals of a function."""
     names = vocabulary()
     events = names["events"]
     del events[:]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            answer = {"value": repr(eval(compile(request["source"], "<fuzz>", "eval", dont_inherit=True), names))}
+            answer = {"value": repr(evaluated(request["source"], names, request.get("in_function", False)))}
         except Exception as exc:
             answer = {"error": error(exc)}
     return {**answer, "events": events, "warnings": [[w.category.__name__, str(w.message)] for w in caught]}
+
+
+def evaluated(source, names, in_function):
+    if not in_function:
+        return eval(compile(source, "<fuzz>", "eval", dont_inherit=True), names)
+    # As parameters, the names are locals bound on every path: the optimizer may reorder their loads.
+    parameters = sorted(name for name in names if name != "events")
+    definition = f"def evaluate({', '.join(parameters)}):\n    return (\n{source}\n)\n"
+    namespace = {}
+    exec(compile(definition, "<fuzz>", "exec", dont_inherit=True), namespace)
+    return namespace["evaluate"](**{name: names[name] for name in parameters})
 
 
 OPERATIONS = {"inspect": inspect, "round_trip": round_trip, "to_calls": to_calls, "evaluate": evaluate}
