@@ -1,6 +1,7 @@
 """The command line's handling of bad input: exit status 2 and a message, never a traceback."""
 
 import argparse
+import json
 
 import pytest
 
@@ -40,3 +41,22 @@ def test_install_deps_groups():
     assert "chromium" in deps.packages(list(deps.GROUPS))
     with pytest.raises(HarnessError, match="unknown package group"):
         deps.packages(["gpu"])
+
+
+def test_fuzz_rejects_a_count_below_one(capsys, tmp_path):
+    assert main(["fuzz", "--count", "0", "--cache", str(tmp_path / "c")]) == 2
+    assert "--count must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
+def test_every_build_step_takes_pristine():
+    steps = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name in ("build", "run", "conformance", "fuzz", "build-wasm", "conformance-wasm"):
+        assert steps[name].parse_args(["--pristine"]).pristine, name
+
+
+def test_paths_as_json_for_scripts(capsys, fake_upstream, tmp_path):
+    assert main(["paths", "--json", "--source", f"file://{fake_upstream}", "--cache", str(tmp_path / "c")]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["interpreter"].endswith("/native/python")
+    assert "wasm command" not in found, "no wasm build yet"
