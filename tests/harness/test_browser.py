@@ -96,7 +96,12 @@ def type_line(page, line: str) -> None:
 
 
 def wait_for_text(page, text: str, timeout: int = 30_000) -> None:
-    page.wait_for_function("t => window.pipeDemo.screenText().includes(t)", arg=text, timeout=timeout)
+    from playwright.sync_api import TimeoutError
+
+    try:
+        page.wait_for_function("t => window.pipeDemo.screenText().includes(t)", arg=text, timeout=timeout)
+    except TimeoutError:
+        raise AssertionError(f"{text!r} not on the screen after {timeout} ms; it shows:\n{screen(page)}") from None
 
 
 def test_page_loads_and_prompt_appears(page, url):
@@ -143,6 +148,29 @@ def test_runtime_error_traceback(page, url):
     type_line(page, "1 |> 2")
     wait_for_text(page, "TypeError: 'int' object is not callable")
     assert "Traceback (most recent call last):" in screen(page)
+
+
+def test_no_ctrl_c_is_lost(page, url):
+    """CPython reads, then clears, the signal buffer: a Ctrl-C written in between must not vanish."""
+    presses = 40
+    page.goto(url)
+    page.click("#terminal")
+    for line in (
+        "caught = 0",
+        f"while caught < {presses}:",
+        "    try:",
+        "        while True: pass",
+        "    except KeyboardInterrupt:",
+        "        caught += 1",
+        "",
+    ):
+        type_line(page, line)
+    for _ in range(presses):
+        page.wait_for_timeout(150)
+        page.keyboard.press("Control+C")
+    wait_for_prompt(page)
+    type_line(page, "caught |> str |> print")
+    wait_for_text(page, f"\n{presses}\n>>>")
 
 
 def test_ctrl_c_interrupts_running_code(page, url):

@@ -67,7 +67,15 @@ self.Module = {
   monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
   onRuntimeInitialized: () => {
     FS.streams[0].stream_ops.read = readStdin;
-    Module.Py_EmscriptenSignalBuffer = self.signalBuffer;
+    // CPython reads the buffer, then writes 0 to it, in two steps: a Ctrl-C that the page
+    // stores in between is lost. Reading through these accessors consumes the signal in one
+    // atomic step, and CPython's clearing write does nothing.
+    Module.Py_EmscriptenSignalBuffer = {
+      get 0() {
+        return Atomics.exchange(self.signalBuffer, 0, 0);
+      },
+      set 0(cleared) {},
+    };
     Module.HEAP8[Module._Py_EMSCRIPTEN_SIGNAL_HANDLING] = 1;
     postMessage({ type: "ready" });
   },
