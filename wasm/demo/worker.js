@@ -69,7 +69,7 @@ self.Module = {
     FS.streams[0].stream_ops.read = readStdin;
     // CPython reads the buffer, then writes 0 to it, in two steps: a Ctrl-C that the page
     // stores in between is lost. Reading through these accessors consumes the signal in one
-    // atomic step, and CPython's clearing write does nothing.
+    // atomic step, and CPython's clearing write does nothing (python/cpython#157548).
     Module.Py_EmscriptenSignalBuffer = {
       get 0() {
         return Atomics.exchange(self.signalBuffer, 0, 0);
