@@ -252,7 +252,12 @@ OPERATIONS = {"inspect": inspect, "round_trip": round_trip, "to_calls": to_calls
 def serve(stdin=sys.stdin, stdout=sys.stdout):
     for line in stdin:
         request = json.loads(line)
-        stdout.write(json.dumps(OPERATIONS[request["op"]](request)) + "\n")
+        try:
+            answer = OPERATIONS[request["op"]](request)
+        except Exception as exc:
+            # Not the interpreter dying, but reported the same way: the input is kept and minimised.
+            answer = {"crash": f"the oracle raised {error(exc)}"}
+        stdout.write(json.dumps(answer) + "\n")
         stdout.flush()
 
 

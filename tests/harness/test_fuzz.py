@@ -118,6 +118,12 @@ def test_a_crash_is_a_disagreement_and_the_oracle_restarts(host_oracle, tmp_path
     assert fuzz.disagreements({"crash": "exit status 3"}, {"tokens": {}}) != []
 
 
+def test_an_exception_in_the_oracle_is_reported_and_the_process_lives_on(host_oracle):
+    oracle = host_oracle("host")
+    assert oracle.ask("no-such-operation")["crash"].startswith("the oracle raised ['KeyError'")
+    assert "tokens" in oracle.ask("inspect", source="x = 1\n")
+
+
 def test_hypothesmith_programs_are_checked(host_oracle):
     campaign = fuzz.Campaign(host_oracle("a"), host_oracle("b"), random.Random(0))
     fuzz.run_hypothesmith(campaign, count=10, seed=0)
