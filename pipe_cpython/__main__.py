@@ -211,11 +211,11 @@ def _flavour(args) -> str:
     return "pristine" if getattr(args, "pristine", False) else "patched"
 
 
-def _built(args) -> Path:
-    """The native interpreter, patched (or pristine with --pristine), built incrementally."""
+def _built_tree(args) -> tuple[sources.WorkTree, Path]:
+    """The native interpreter, patched (or pristine with --pristine), built incrementally, and its tree."""
     with _locked_cache(args) as cache:
-        tree, suffix = _tree_to_build(args, cache)
-        build_dir = cache.build_dir(tree.version, f"native{suffix}")
+        tree = _tree_to_build(args, cache)
+        build_dir = cache.build_dir(tree.version, f"native{_suffix(args)}")
         if args.clean:
             native.clean(build_dir)
         python = native.build(
@@ -224,30 +224,38 @@ def _built(args) -> Path:
             configure_args=getattr(args, "configure_args", []),
             allow_missing_modules=args.allow_missing_modules,
         )
-    if not suffix:
+    if not _suffix(args):
         runner.smoke_test(python)
-    return python
+    return tree, python
 
 
-def _tree_to_build(args, cache: cache_mod.Cache) -> tuple[sources.WorkTree, str]:
+def _built(args) -> Path:
+    return _built_tree(args)[1]
+
+
+def _suffix(args) -> str:
+    """What names the pristine twin's build directories beside the patched ones."""
+    return "-pristine" if getattr(args, "pristine", False) else ""
+
+
+def _tree_to_build(args, cache: cache_mod.Cache) -> sources.WorkTree:
     tree = _applied(args, cache)
-    if getattr(args, "pristine", False):
-        return sources.pristine_twin(tree), "-pristine"
-    return tree, ""
+    return sources.pristine_twin(tree) if _suffix(args) else tree
+
+
+def _toolchain(args, cache: cache_mod.Cache, tree: sources.WorkTree) -> emscripten.Toolchain:
+    return emscripten.find(tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite)
 
 
 def _built_wasm(args) -> tuple[emscripten.Toolchain, Path]:
-    python = _built(args)
+    tree, python = _built_tree(args)
     with _locked_cache(args) as cache:
-        tree, suffix = _tree_to_build(args, cache)
-        toolchain = emscripten.find(
-            tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite
-        )
-        name = f"wasm-{args.target}{suffix}"
+        toolchain = _toolchain(args, cache, tree)
+        name = f"wasm-{args.target}{_suffix(args)}"
         if args.clean:
             native.clean(cache.build_dir(tree.version, name))
         build_dir = wasm.build(tree, cache, args.target, toolchain, python, name)
-    if args.target == "node" and not suffix:
+    if args.target == "node" and not _suffix(args):
         runner.smoke_test(runner.node_command(toolchain, build_dir), "WebAssembly")
     return toolchain, build_dir
 
@@ -319,14 +327,16 @@ def cmd_demo(args, rest):
 def cmd_fuzz(args, rest):
     if args.count < 1:
         raise HarnessError(f"--count must be at least 1, not {args.count}")
-    patched = _built(args)
+    _, patched = _built_tree(args)
     args.pristine = True
-    pristine = _built(args)
-    with _locked_cache(args) as cache:
-        tree, _ = _tree_to_build(args, cache)
-        report_dir = cache.build_dir(tree.version, "fuzz")
-    log.info(f"fuzzing CPython {tree.version}: patched {patched} against pristine {pristine}, seed {args.seed}")
-    return fuzz.run([str(patched)], [str(pristine)], ORACLE, tree.path / "Lib", args.count, args.seed, report_dir)
+    pristine_tree, pristine = _built_tree(args)
+    report_dir = _cache(args).build_dir(pristine_tree.version, "fuzz")
+    log.info(
+        f"fuzzing CPython {pristine_tree.version}: patched {patched} against pristine {pristine}, seed {args.seed}"
+    )
+    return fuzz.run(
+        [str(patched)], [str(pristine)], ORACLE, pristine_tree.path / "Lib", args.count, args.seed, report_dir
+    )
 
 
 def cmd_check_patches(args, rest):
@@ -428,9 +438,7 @@ def cmd_paths(args, rest):
             "interpreter": str(native.interpreter(build_dir)),
         }
         if (node_dir / "python.js").exists():
-            toolchain = emscripten.find(
-                tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite
-            )
+            toolchain = _toolchain(args, cache, tree)
             paths["wasm build dir"] = str(node_dir)
             paths["wasm command"] = runner.node_command(toolchain, node_dir)
     if args.json:
