@@ -76,7 +76,8 @@ def _archive_is_whole(data: bytes) -> bool:
     while at < len(data):
         if at + 60 > len(data) or data[at + 58 : at + 60] != b"`\n":
             return False
-        at += 60 + int(data[at + 48 : at + 58]) + (int(data[at + 48 : at + 58]) & 1)
+        size = int(data[at + 48 : at + 58])
+        at += 60 + size + (size & 1)
     return at == len(data)
 
 

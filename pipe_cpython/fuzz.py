@@ -52,8 +52,7 @@ _OPERATORS = ("+", "*", "-", "<", "==", "and", "or", "|", "&", "<<", "**", "in",
 class Oracle:
     """One long-lived interpreter process answering oracle.py's requests, restarted after a crash."""
 
-    def __init__(self, name: str, command: list[str], script: Path) -> None:
-        self.name = name
+    def __init__(self, command: list[str], script: Path) -> None:
         self.command = [*command, str(script)]
         self.proc: subprocess.Popen | None = None
 
@@ -288,7 +287,7 @@ def run(
     report_dir: Path,
 ) -> int:
     """Fuzz `count` inputs of each kind; print what was checked; write minimised counter-examples."""
-    campaign = Campaign(Oracle("patched", patched, oracle), Oracle("pristine", pristine, oracle), random.Random(seed))
+    campaign = Campaign(Oracle(patched, oracle), Oracle(pristine, oracle), random.Random(seed))
     started = time.monotonic()
     try:
         with log.step(f"{count} programs from hypothesmith"):

@@ -153,16 +153,25 @@ def _keep_unchanged_times(tree: WorkTree, before: dict[str, tuple[bytes, int]]) 
     """
     for name, (content, mtime) in before.items():
         path = tree.path / name
-        if name in GENERATED_FILES and path.is_file():
+        if not path.is_file():
+            continue
+        if name in GENERATED_FILES:
             path.write_bytes(content)
-        if path.is_file() and path.read_bytes() == content:
-            os.utime(path, ns=(mtime, mtime))
+        elif path.read_bytes() != content:
+            continue
+        os.utime(path, ns=(mtime, mtime))
+
+
+def stopped_at(output: str, patches: list[Path]) -> Path | None:
+    """The patch git am stopped at, from its output."""
+    match = re.search(r"Patch failed at (\d+)", output)
+    return patches[int(match[1]) - 1] if match and int(match[1]) <= len(patches) else None
 
 
 def failed_patch(output: str, patches: list[Path]) -> str:
     """Name the patch (and the files) git am stopped at, from its output."""
-    match = re.search(r"Patch failed at (\d+)", output)
-    name = patches[int(match[1]) - 1].name if match and int(match[1]) <= len(patches) else "a patch"
+    stopped = stopped_at(output, patches)
+    name = stopped.name if stopped else "a patch"
     files = sorted(
         set(re.findall(r"error: (?:patch failed: )?([^\s:]+)(?::\d+| does not exist| already exists)", output))
     )
@@ -240,8 +249,7 @@ def rebase_series(tree: WorkTree, series_dir: Path) -> list[str]:
         "am", "--quiet", "--committer-date-is-author-date", *map(str, patches), cwd=tree.path, env=gitrepo.IDENTITY
     )
     if result.returncode != 0:
-        failed = re.search(r"Patch failed at (\d+)", result.stdout + result.stderr)
-        patch = patches[int(failed[1]) - 1] if failed else patches[0]
+        patch = stopped_at(result.stdout + result.stderr, patches) or patches[0]
         rejected = gitrepo.git_result("apply", "--reject", "--verbose", str(patch), cwd=tree.path)
         return [f"{patch.name}: {line}" for line in rejection_report(rejected.stderr + rejected.stdout)]
     head = gitrepo.rev(BRANCH, tree.path)

@@ -38,8 +38,8 @@ print(helper([1, 0, 2]))
 def host_oracle():
     oracles = []
 
-    def make(name: str, script: Path = ORACLE) -> fuzz.Oracle:
-        oracles.append(fuzz.Oracle(name, [sys.executable], script))
+    def make(script: Path = ORACLE) -> fuzz.Oracle:
+        oracles.append(fuzz.Oracle([sys.executable], script))
         return oracles[-1]
 
     yield make
@@ -73,19 +73,19 @@ def disagreeing_oracle(tmp_path) -> Path:
 
 
 def test_the_oracle_reports_syntax_errors_with_their_position(host_oracle):
-    answer = host_oracle("host").ask("inspect", source="x = (1,\n", detail=True)
+    answer = host_oracle().ask("inspect", source="x = (1,\n", detail=True)
     assert answer["ast"]["error"][:4] == ["SyntaxError", "'(' was never closed", 1, 5]
     assert answer["code"]["error"] == answer["ast"]["error"]
 
 
 def test_the_oracle_records_warnings_and_digests(host_oracle):
-    answer = host_oracle("host").ask("inspect", source="assert (x, 'message')\n")
+    answer = host_oracle().ask("inspect", source="assert (x, 'message')\n")
     assert "digest" in answer["code"]
     assert answer["code"]["warnings"][0][0] == "SyntaxWarning"
 
 
 def test_identical_interpreters_never_disagree(host_oracle):
-    campaign = fuzz.Campaign(host_oracle("a"), host_oracle("b"), random.Random(0))
+    campaign = fuzz.Campaign(host_oracle(), host_oracle(), random.Random(0))
     mutants = fuzz.stdlib_mutants(Path(json.__file__).parent, random.Random(1))
     for _ in range(30):
         campaign.check_program(next(mutants), "mutants")
@@ -94,7 +94,7 @@ def test_identical_interpreters_never_disagree(host_oracle):
 
 
 def test_a_disagreement_is_found_minimised_and_written(host_oracle, disagreeing_oracle, tmp_path, capsys):
-    campaign = fuzz.Campaign(host_oracle("patched", disagreeing_oracle), host_oracle("pristine"), random.Random(0))
+    campaign = fuzz.Campaign(host_oracle(disagreeing_oracle), host_oracle(), random.Random(0))
     campaign.check_program(PROGRAM, "sample")
     campaign.check_program("print('no such keyword')\n", "sample")
     assert [finding.what for finding in campaign.findings] == ["sample: patched and pristine disagree"]
@@ -112,20 +112,20 @@ def test_a_crash_is_a_disagreement_and_the_oracle_restarts(host_oracle, tmp_path
     crashing.write_text(f"import sys; sys.path.insert(0, {str(ORACLE.parent)!r}); import os, oracle\n"
                         "oracle.inspect = lambda request: os._exit(3) if 'boom' in request['source'] else {}\n"
                         "oracle.OPERATIONS['inspect'] = oracle.inspect\noracle.serve()\n")  # fmt: skip
-    patched = host_oracle("patched", crashing)
+    patched = host_oracle(crashing)
     assert patched.ask("inspect", source="boom") == {"crash": "exit status 3"}
     assert patched.ask("inspect", source="fine") == {}
     assert fuzz.disagreements({"crash": "exit status 3"}, {"tokens": {}}) != []
 
 
 def test_an_exception_in_the_oracle_is_reported_and_the_process_lives_on(host_oracle):
-    oracle = host_oracle("host")
+    oracle = host_oracle()
     assert oracle.ask("no-such-operation")["crash"].startswith("the oracle raised ['KeyError'")
     assert "tokens" in oracle.ask("inspect", source="x = 1\n")
 
 
 def test_hypothesmith_programs_are_checked(host_oracle):
-    campaign = fuzz.Campaign(host_oracle("a"), host_oracle("b"), random.Random(0))
+    campaign = fuzz.Campaign(host_oracle(), host_oracle(), random.Random(0))
     fuzz.run_hypothesmith(campaign, count=10, seed=0)
     assert campaign.counts["hypothesmith: compared"] == 10
     assert campaign.findings == []
