@@ -32,6 +32,7 @@ from . import log
 from .errors import HarnessError
 
 REQUEST_TIMEOUT = 60.0
+PROGRESS_SECONDS = 15.0
 MAX_FILE_BYTES = 150_000
 _CHUNK = re.compile(r"\s+|\w+|[^\w\s]")
 # What a mutation inserts: the characters and keywords that most change how a program parses.
@@ -189,6 +190,13 @@ class Campaign:
     rng: random.Random
     counts: Counter = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
+    last_progress: float = field(default_factory=time.monotonic)
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """A line every PROGRESS_SECONDS, so that a long run shows it is alive."""
+        if time.monotonic() - self.last_progress >= PROGRESS_SECONDS:
+            self.last_progress = time.monotonic()
+            log.info(f"  {what}: {done}/{total}, {len(self.findings)} disagreements so far")
 
     def parse_differences(self, source: str, detail: bool = False) -> list[str]:
         return disagreements(*ask_both(self.patched, self.pristine, "inspect", source=source, detail=detail))
@@ -270,6 +278,10 @@ def run_hypothesmith(campaign: Campaign, count: int, seed: int) -> None:
     @given(hypothesmith.from_grammar())
     def check(source: str) -> None:
         campaign.check_program(source, "hypothesmith")
+        done[0] += 1
+        campaign.progress("hypothesmith", done[0], count)
+
+    done = [0]
 
     # hypothesmith compiles its candidates in this process; their warnings are not ours to show.
     with warnings.catch_warnings():
@@ -294,17 +306,30 @@ def run(
             run_hypothesmith(campaign, count, seed)
         with log.step(f"{count} mutants of the standard library"):
             mutants = stdlib_mutants(lib, campaign.rng)
-            for _ in range(count):
+            for done in range(1, count + 1):
                 campaign.check_program(next(mutants), "stdlib mutants")
+                campaign.progress("stdlib mutants", done, count)
         with log.step(f"{count} generated pipe expressions"):
-            for _ in range(count):
+            for done in range(1, count + 1):
                 campaign.check_expression(pipe_expression(campaign.rng))
-        for what, number in sorted(campaign.counts.items()):
-            log.info(f"  {what}: {number}")
+                campaign.progress("pipe expressions", done, count)
+        print_counts(campaign)
         return report(campaign, report_dir, seed, time.monotonic() - started)
+    except KeyboardInterrupt:
+        print_counts(campaign)
+        log.warn(
+            f"interrupted: {len(campaign.findings)} disagreements so far, not minimised; "
+            f"a run is not resumed, but --seed {seed} replays the same inputs"
+        )
+        return 130
     finally:
         campaign.patched.close()
         campaign.pristine.close()
+
+
+def print_counts(campaign: Campaign) -> None:
+    for what, number in sorted(campaign.counts.items()):
+        log.info(f"  {what}: {number}")
 
 
 def report(campaign: Campaign, report_dir: Path, seed: int, seconds: float) -> int:

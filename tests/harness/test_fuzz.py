@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import fuzz
+from pipe_cpython import fuzz, log
 
 ORACLE = Path(__file__).resolve().parents[1] / "differential" / "oracle.py"
 
@@ -158,3 +158,25 @@ def test_pipe_expressions_use_the_operator_and_the_vocabulary():
     names = {name for expression in without_strings for name in re.findall(r"\b[a-zA-Z_]\w*", expression)}
     syntax_and_locals = {"lambda", "if", "else", "and", "or", "in", "is", "not", "None", "True", "y", "f", "put"}
     assert names - syntax_and_locals <= oracle.vocabulary().keys() | set(dir(builtins))
+
+
+def test_a_long_run_reports_progress(host_oracle, monkeypatch, capsys):
+    log.set_verbosity(log.NORMAL)
+    monkeypatch.setattr(fuzz, "PROGRESS_SECONDS", 0.0)
+    campaign = fuzz.Campaign(host_oracle(), host_oracle(), random.Random(0))
+    campaign.progress("stdlib mutants", 3, 10)
+    assert "stdlib mutants: 3/10, 0 disagreements so far" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_says_what_it_checked_and_how_to_replay_it(monkeypatch, tmp_path, capsys):
+    def interrupted(campaign, count, seed):
+        campaign.counts["hypothesmith: compared"] += 2
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fuzz, "run_hypothesmith", interrupted)
+    log.set_verbosity(log.NORMAL)
+    status = fuzz.run([sys.executable], [sys.executable], ORACLE, Path(json.__file__).parent, 5, 7, tmp_path)
+    assert status == 130
+    err = capsys.readouterr().err
+    assert "hypothesmith: compared: 2" in err
+    assert "interrupted: 0 disagreements so far" in err and "--seed 7 replays the same inputs" in err
