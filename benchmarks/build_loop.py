@@ -32,10 +32,12 @@ EDITED = "'lambda' after '|>' needs parentheses"
 PROBE = "compile('x |> lambda v: v', '<probe>', 'eval')"
 
 
-def timed(function, *args) -> tuple[float, object]:
+def timed(what: str, function, *args) -> float:
+    """Seconds `function(*args)` took; says first what is being timed, as it can take minutes."""
+    print(f"timing: {what} ...", file=sys.stderr, flush=True)
     start = time.monotonic()
-    result = function(*args)
-    return time.monotonic() - start, result
+    function(*args)
+    return time.monotonic() - start
 
 
 def objects_compiled(make_log: Path) -> int:
@@ -85,9 +87,9 @@ def main() -> int:
 
     if not args.no_cold:
         pristine_tree = Path(found["work tree"] + "-pristine")
-        harness_seconds, _ = timed(harness, "build", "--pristine", "--clean", *version)
+        harness_seconds = timed("cold build by the harness", harness, "build", "--pristine", "--clean", *version)
         plain_dir = Path(found["build dir"]).with_name("bench-plain")
-        plain_seconds, _ = timed(plain_build, pristine_tree, plain_dir)
+        plain_seconds = timed("cold configure && make", plain_build, pristine_tree, plain_dir)
         shutil.rmtree(plain_dir)
         row("cold native build, pristine: configure && make", plain_seconds)
         row(
@@ -102,14 +104,14 @@ def main() -> int:
         make_log = Path(found["build dir"]) / "make.log"
         for label, old, new in (("edit", MESSAGE, EDITED), ("revert", EDITED, MESSAGE)):
             edited_series(patches, series, old, new)
-            seconds, _ = timed(harness, "build", *version, "--patches", str(patches))
+            seconds = timed(f"{label}: native build", harness, "build", *version, "--patches", str(patches))
             shown = error_message(native_python)
             if new not in shown:
                 raise SystemExit(f"after the {label}, the native interpreter still says: {shown}")
             row(f"{label} one patch -> native REPL shows it", seconds, f"{objects_compiled(make_log)} objects compiled")
             if args.no_wasm:
                 continue
-            seconds, _ = timed(harness, "build-wasm", *version, "--patches", str(patches))
+            seconds = timed(f"{label}: wasm build", harness, "build-wasm", *version, "--patches", str(patches))
             shown = error_message(found["wasm command"])
             if new not in shown:
                 raise SystemExit(f"after the {label}, the wasm interpreter still says: {shown}")
