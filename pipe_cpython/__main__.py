@@ -214,6 +214,7 @@ def _flavour(args) -> str:
 def _built_tree(args) -> tuple[sources.WorkTree, Path]:
     """The native interpreter, patched (or pristine with --pristine), built incrementally, and its tree."""
     with _locked_cache(args) as cache:
+        deps.ensure_groups(["native"])
         tree = _tree_to_build(args, cache)
         build_dir = cache.build_dir(tree.version, f"native{_suffix(args)}")
         if args.clean:

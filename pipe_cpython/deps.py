@@ -1,10 +1,18 @@
-"""Debian packages the native build needs, and which optional modules each one brings."""
+"""Debian packages the builds need, which optional modules each one brings, and installing the missing ones.
+
+Every step that needs system packages asks for them here: the ones already
+installed are left alone, the missing ones are named before apt-get installs
+them, through sudo when the user is not root. Where neither is possible the
+error gives the exact apt-get command to run.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+from collections.abc import Iterable
 
 from . import log
 from .errors import HarnessError
@@ -29,7 +37,7 @@ MODULE_PACKAGES = {
 }
 
 
-# Beyond the native build: the Emscripten chroot, and the browser that tests the demo page.
+# Beyond the native build: Debian roots (the Emscripten chroot, the first-run test), and the browser for the page.
 EXTRA_GROUPS = {
     "wasm": ("debootstrap",),
     "browser": ("chromium", "fonts-dejavu-core"),
@@ -37,8 +45,9 @@ EXTRA_GROUPS = {
 GROUPS = ("native", *EXTRA_GROUPS)
 
 
-def packages(groups: list[str]) -> list[str]:
+def packages(groups: Iterable[str]) -> list[str]:
     """The Debian packages for the given groups (native, wasm, browser)."""
+    groups = list(groups)
     unknown = set(groups) - set(GROUPS)
     if unknown:
         raise HarnessError(f"unknown package group(s): {', '.join(sorted(unknown))}", hint=f"use {', '.join(GROUPS)}")
@@ -48,15 +57,61 @@ def packages(groups: list[str]) -> list[str]:
     return sorted(wanted)
 
 
-def install(packages: list[str]) -> None:
-    """Install Debian packages with apt-get (needs root)."""
+def missing(wanted: Iterable[str]) -> list[str]:
+    """The packages dpkg does not list as installed (all of them where there is no dpkg)."""
+    wanted = sorted(set(wanted))
+    if not wanted or shutil.which("dpkg-query") is None:
+        return wanted
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package}\t${db:Status-Abbrev}\n", *wanted], capture_output=True, text=True
+    )
+    installed = {
+        name for name, _, status in (line.partition("\t") for line in result.stdout.splitlines()) if status[:2] == "ii"
+    }
+    return [name for name in wanted if name not in installed]
+
+
+def apt_commands(packages: list[str]) -> list[list[str]]:
+    return [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]]
+
+
+def privilege_prefix(packages: list[str]) -> list[str]:
+    """Nothing as root, `sudo` for a user who has it; otherwise an error with the exact commands to run."""
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo"):
+        return ["sudo"]
+    commands = " && ".join(shlex.join(c) for c in apt_commands(packages))
+    raise HarnessError(
+        f"these Debian packages are missing and installing them needs root: {' '.join(packages)}",
+        hint=f"as root, run: {commands}",
+    )
+
+
+def ensure(wanted: Iterable[str], purpose: str) -> None:
+    """Install whichever of `wanted` is missing, saying which and why first; nothing when all are there."""
+    needed = missing(wanted)
+    if not needed:
+        return
     if shutil.which("apt-get") is None:
-        raise HarnessError("apt-get not found: install these with your system's package manager: " + " ".join(packages))
-    if os.geteuid() != 0:
         raise HarnessError(
-            "installing system packages needs root", hint="run: sudo apt-get install " + " ".join(packages)
+            f"{purpose} needs these Debian packages, and there is no apt-get: {' '.join(needed)}",
+            hint="install their equivalents with your system's package manager",
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    with log.step(f"installing {len(packages)} Debian packages"):
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], check=True, env=env)
+    prefix = privilege_prefix(needed)
+    how = " (through sudo)" if prefix else ""
+    log.info(f"{purpose} needs {len(needed)} Debian packages{how}: {' '.join(needed)}")
+    with log.step(f"installing {len(needed)} Debian packages"):
+        for command in apt_commands(needed):
+            # Passed as an argument because sudo drops the environment; apt must not ask questions.
+            full = [*prefix, "env", "DEBIAN_FRONTEND=noninteractive", *command]
+            if subprocess.run(full).returncode != 0:
+                raise HarnessError(
+                    f"{shlex.join(full)} failed",
+                    hint="see apt's message above; once fixed, re-run (finished steps are not redone)",
+                )
+
+
+def ensure_groups(groups: Iterable[str]) -> None:
+    groups = list(groups)
+    ensure(packages(groups), f"the {', '.join(groups)} group{'s' if len(groups) > 1 else ''}")

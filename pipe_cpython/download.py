@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from . import log
@@ -35,27 +38,27 @@ def verify(path: Path, expected: str, origin: str) -> None:
 
 def fetch_url(url: str, dest: Path, expected_sha256: str | None = None) -> Path:
     """Download `url` to `dest` (through a .part file), checking length and checksum."""
-    import requests  # only needed when something is really downloaded
-
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with requests.get(url, stream=True, timeout=(15, 60)) as response:
-            response.raise_for_status()
+        with urllib.request.urlopen(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0)
-            received = _write_with_progress(response.iter_content(_CHUNK), part, total, dest.name)
-    except requests.ConnectionError as exc:
+            received = _write_with_progress(iter(lambda: response.read(_CHUNK), b""), part, total, dest.name)
+    except urllib.error.HTTPError as exc:
+        part.unlink(missing_ok=True)
+        raise HarnessError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from exc
+    except http.client.IncompleteRead as exc:
         part.unlink(missing_ok=True)
         raise HarnessError(
-            f"cannot reach {url}: {exc.__class__.__name__}",
+            f"download of {url} was truncated ({exc!r})", hint="retry; nothing partial was kept"
+        ) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        part.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", exc)
+        raise HarnessError(
+            f"cannot reach {url}: {reason}",
             hint="check the network, or use a local tarball or Debian's source package (--source debian)",
         ) from exc
-    except requests.exceptions.ChunkedEncodingError as exc:
-        part.unlink(missing_ok=True)
-        raise HarnessError(f"download of {url} was truncated ({exc})", hint="retry; nothing partial was kept") from exc
-    except requests.RequestException as exc:
-        part.unlink(missing_ok=True)
-        raise HarnessError(f"download of {url} failed: {exc}") from exc
     if total and received != total:
         part.unlink(missing_ok=True)
         raise HarnessError(

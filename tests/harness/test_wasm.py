@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from pipe_cpython import debian, emscripten, runner, wasm
+from pipe_cpython import debian, debianroot, emscripten, runner, wasm
 from pipe_cpython.errors import HarnessError
 
 
@@ -52,7 +52,7 @@ def test_too_old_emsdk_without_root_says_what_is_missing(tmp_path, monkeypatch):
 
 
 def test_chroot_command_mounts_privately_and_keeps_paths(tmp_path):
-    command = emscripten.chroot_command(tmp_path / "rootfs", [tmp_path / "cache"], ["emcc", "-v"], tmp_path, {"A": "1"})
+    command = debianroot.chroot_command(tmp_path / "rootfs", [tmp_path / "cache"], ["emcc", "-v"], tmp_path, {"A": "1"})
     assert command[:4] == ["unshare", "--mount", "--propagation", "private"]
     script = command[6]
     assert f'mount --bind "{tmp_path}/cache" "{tmp_path}/rootfs{tmp_path}/cache"' in script

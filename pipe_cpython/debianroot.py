@@ -1,0 +1,161 @@
+"""Debian root file systems made by debootstrap: the Emscripten toolchain's, and the first-run test's.
+
+A root is made once (as root), through a ``.partial`` directory renamed when
+complete, checked for health before each use and remade when broken. Commands
+run in it through ``unshare --mount``, so its bind mounts disappear with the
+command, even if it is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import deps, log
+from .errors import HarnessError
+from .process import run_logged
+
+CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+READY = "pipe-cpython-ready.json"
+# The unstable suite's index can carry an expired Valid-Until on some mirrors.
+APT_OPTIONS = 'Acquire::Check-Valid-Until "false";\n'
+
+
+def chroot_command(
+    rootfs: Path, binds: list[Path], argv: list[str], cwd: Path, env: dict[str, str], user: str | None = None
+) -> list[str]:
+    """A command line that enters `rootfs` with /proc, /dev and `binds` mounted in a private namespace."""
+    script = [
+        "set -e",
+        f'mount -t proc proc "{rootfs}/proc"',
+        f'mount --rbind /sys "{rootfs}/sys"',
+        f'mount --rbind /dev "{rootfs}/dev"',
+    ]
+    for path in binds:
+        script += [f'mkdir -p "{rootfs}{path}"', f'mount --bind "{path}" "{rootfs}{path}"']
+    home = f"/home/{user}" if user else "/root"
+    as_user = f"/usr/sbin/runuser -u {user} -- " if user else ""
+    # Everything after the script goes to env as arguments: no value is ever parsed by a shell.
+    script.append(f'exec chroot "{rootfs}" {as_user}/usr/bin/env -i HOME={home} PATH={CHROOT_PATH} LANG=C.UTF-8 "$@"')
+    assignments = [f"{key}={value}" for key, value in env.items()]
+    enter_cwd = ["sh", "-c", 'cd "$0" && exec "$@"', str(cwd)]
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "\n".join(script),
+        "sh",
+        *assignments,
+        *enter_cwd,
+        *argv,
+    ]
+
+
+@dataclass(frozen=True)
+class RootSpec:
+    """What a root holds: a `suite`, debootstrap's `include`s, then `packages` installed by apt inside it."""
+
+    suite: str
+    packages: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    # Host files copied to the same path before apt runs (the CA bundle, package-client settings).
+    host_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class DebianRoot:
+    rootfs: Path
+    spec: RootSpec
+
+    def command(
+        self, argv: list[str], cwd: Path = Path("/"), env: dict[str, str] | None = None, user: str | None = None,
+        binds: list[Path] = (),
+    ) -> list[str]:  # fmt: skip
+        return chroot_command(self.rootfs, list(binds), argv, cwd, env or {}, user)
+
+    def run(self, argv: list[str], log_file: Path, what: str, **kwargs) -> None:
+        run_logged(self.command(argv, **kwargs), Path("/"), log_file, what)
+
+    def output(self, argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(argv, **kwargs), capture_output=True, text=True)
+
+    def record(self) -> dict | None:
+        """What was recorded when the root was completed, or None when there is no complete root."""
+        path = self.rootfs / READY
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def ensure(self, healthy: Callable[[DebianRoot], bool], describe: Callable[[DebianRoot], dict]) -> dict:
+        """The root's record, making (or remaking) the root when it is missing or not `healthy`."""
+        if self.record() is not None:
+            if healthy(self):
+                return self.record()
+            log.warn(f"the Debian root {self.rootfs} is broken; rebuilding it")
+        require_root_and_linux(f"a Debian {self.spec.suite} root file system")
+        self._create(describe)
+        return self.record()
+
+    def _create(self, describe: Callable[[DebianRoot], dict]) -> None:
+        home = self.rootfs.parent
+        staging = DebianRoot(self.rootfs.with_name(self.rootfs.name + ".partial"), self.spec)
+        if staging.rootfs.exists():
+            log.info(f"discarding {staging.rootfs} left by an interrupted run")
+            shutil.rmtree(staging.rootfs)
+        if self.rootfs.exists():
+            shutil.rmtree(self.rootfs)
+        home.mkdir(parents=True, exist_ok=True)
+        suite = self.spec.suite
+        include = [f"--include={','.join(self.spec.include)}"] if self.spec.include else []
+        with log.step(f"creating a Debian {suite} root with debootstrap (once; about 1 minute)"):
+            run_logged(
+                ["debootstrap", "--variant=minbase", *include, suite, str(staging.rootfs)],
+                home,
+                home / "debootstrap.log",
+                "debootstrap",
+            )
+        shutil.copy("/etc/resolv.conf", staging.rootfs / "etc" / "resolv.conf")
+        (staging.rootfs / "etc/apt/apt.conf.d/99pipe-cpython").write_text(APT_OPTIONS)
+        for path in self.spec.host_files:
+            copy_host_file(path, staging.rootfs)
+        if self.spec.packages:
+            with log.step(f"installing {len(self.spec.packages)} packages in the {suite} root"):
+                staging.run(["apt-get", "update"], home / "apt.log", f"apt-get update in the {suite} root")
+                staging.run(
+                    ["apt-get", "install", "-y", "--no-install-recommends", *self.spec.packages],
+                    home / "apt-install.log",
+                    f"apt-get install in the {suite} root",
+                    env={"DEBIAN_FRONTEND": "noninteractive"},
+                )
+                staging.run(["apt-get", "clean"], home / "apt-clean.log", "apt-get clean")
+        record = {"suite": suite, **describe(staging)}
+        (staging.rootfs / READY).write_text(json.dumps(record) + "\n")
+        staging.rootfs.rename(self.rootfs)
+
+
+def copy_host_file(path: Path, rootfs: Path) -> None:
+    """Copy a host file to the same path inside `rootfs`, if the host has it."""
+    if path.is_file():
+        target = rootfs / path.relative_to("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+
+
+def require_root_and_linux(what: str) -> None:
+    if not sys.platform.startswith("linux"):
+        raise HarnessError(f"{what} needs Linux", hint="install emsdk and activate it instead")
+    if os.geteuid() != 0:
+        raise HarnessError(
+            f"making {what} with debootstrap needs root",
+            hint="install and activate emsdk, or run this step once as root to create it",
+        )
+    deps.ensure(["debootstrap"], what)
+    if shutil.which("unshare") is None:
+        raise HarnessError("unshare is missing", hint="apt-get install util-linux")

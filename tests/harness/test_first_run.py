@@ -1,0 +1,108 @@
+"""First run on a stock machine: the README's first command, verbatim, in a fresh Debian minbase root.
+
+The root is what a new user has: debootstrap's minbase with git, python3,
+ca-certificates and sudo, plus what every machine on this network has (the
+host's CA bundle and pip settings). It is made once and cached; each run gets
+a fresh copy of it, so the command meets an untouched system: no pip, no
+nox, no compiler, a PEP 668-managed python3. It runs once as root (no sudo
+needed) and once as an ordinary user with sudo.
+
+Debian 12 runs only when PIPE_CPYTHON_FIRST_RUN_SUITES names it (it costs
+as much again; see README).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipe_cpython import cache as cache_mod
+from pipe_cpython import debianroot
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parents[2]
+USER = "tester"
+SMOKE = "smoke test (native): 2 |> double |> increment |> double == 10"
+SUITES = os.environ.get("PIPE_CPYTHON_FIRST_RUN_SUITES", "trixie").split(",")
+# What a machine on this network carries beyond a stock Debian: the TLS bundle and the package clients' settings.
+HOST_FILES = (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pip.conf"))
+LOCAL_CA = Path("/usr/local/share/ca-certificates/pipe-cpython-host.crt")
+
+
+def quick_start_commands(readme: str) -> list[str]:
+    """The commands of the README's Quick start block, comments removed."""
+    section = readme.split("\n## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    commands = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    return [command for command in commands if command and not command.startswith("#")]
+
+
+def test_quick_start_is_two_commands():
+    commands = quick_start_commands((PROJECT / "README.md").read_text())
+    assert len(commands) == 2, commands
+    assert commands[1].endswith("-t ci")
+
+
+def base_root(suite: str) -> debianroot.DebianRoot:
+    """The cached stock root: made once, checked before every use, remade when broken."""
+    home = cache_mod.default_root() / "roots" / f"first-run-{suite}"
+    spec = debianroot.RootSpec(suite, include=("git", "python3", "ca-certificates", "sudo"), host_files=HOST_FILES)
+    root = debianroot.DebianRoot(home / "rootfs", spec)
+
+    def healthy(candidate: debianroot.DebianRoot) -> bool:
+        probes = (["python3", "--version"], ["git", "--version"], ["sudo", "--version"])
+        return all(candidate.output(probe).returncode == 0 for probe in probes)
+
+    def describe(staging: debianroot.DebianRoot) -> dict:
+        return {"python": staging.output(["python3", "--version"]).stdout.strip()}
+
+    root.ensure(healthy, describe)
+    return root
+
+
+def fresh_machine(base: debianroot.DebianRoot, where: Path, user: str | None) -> tuple[debianroot.DebianRoot, Path]:
+    """A copy of the stock root with a clean clone of this repository in the user's home."""
+    machine = debianroot.DebianRoot(where / "rootfs", base.spec)
+    subprocess.run(["cp", "-a", "--reflink=auto", str(base.rootfs), str(machine.rootfs)], check=True)
+    # ca-certificates rebuilds the bundle from this directory whenever it is reconfigured.
+    shutil.copy(HOST_FILES[0], machine.rootfs / LOCAL_CA.relative_to("/"))
+    home = Path(f"/home/{user}") if user else Path("/root")
+    if user:
+        assert machine.output(["useradd", "--create-home", "--shell", "/bin/sh", user]).returncode == 0
+        (machine.rootfs / "etc/sudoers.d" / user).write_text(f"{user} ALL=(ALL) NOPASSWD: ALL\n")
+    clone = home / "pipe-cpython"
+    subprocess.run(["git", "clone", "-q", str(PROJECT), str(machine.rootfs / clone.relative_to("/"))], check=True)
+    if user:
+        assert machine.output(["chown", "-R", f"{user}:{user}", str(clone)]).returncode == 0
+    return machine, clone
+
+
+@pytest.mark.parametrize("user", [None, USER], ids=["root", "user-with-sudo"])
+@pytest.mark.parametrize("suite", SUITES)
+def test_readme_first_command_on_a_fresh_debian(suite, user, tmp_path_factory):
+    """The Quick start's first command, verbatim, ends with the fork's smoke test."""
+    command = quick_start_commands((PROJECT / "README.md").read_text())[0]
+    where = tmp_path_factory.mktemp(f"first-run-{suite}-{user or 'root'}")
+    try:
+        machine, clone = fresh_machine(base_root(suite), where, user)
+        log_file = where / "first-run.log"
+        with open(log_file, "w") as out:
+            result = subprocess.run(
+                machine.command(["sh", "-c", command], cwd=clone, user=user),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=40 * 60,
+            )
+        output = log_file.read_text(errors="replace")
+        assert result.returncode == 0, f"`{command}` failed in a fresh Debian {suite}:\n{output[-6000:]}"
+        assert SMOKE in output, output[-6000:]
+        if user:
+            assert "(through sudo)" in output, "the user's run should have installed packages through sudo"
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
