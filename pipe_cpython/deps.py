@@ -39,7 +39,8 @@ MODULE_PACKAGES = {
 
 # Beyond the native build: Debian roots (the Emscripten chroot, the first-run test), and the browser for the page.
 EXTRA_GROUPS = {
-    "wasm": ("debootstrap",),
+    # The keyring too: on Ubuntu (GitHub's runners) debootstrap has no Debian key without it.
+    "wasm": ("debian-archive-keyring", "debootstrap"),
     "browser": ("chromium", "fonts-dejavu-core"),
 }
 GROUPS = ("native", *EXTRA_GROUPS)
@@ -72,7 +73,8 @@ def missing(wanted: Iterable[str]) -> list[str]:
 
 
 def apt_commands(packages: list[str]) -> list[list[str]]:
-    return [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]]
+    quiet = ["-qq", "-o", "Dpkg::Use-Pty=0"]
+    return [["apt-get", "update", *quiet], ["apt-get", "install", "-y", *quiet, "--no-install-recommends", *packages]]
 
 
 def privilege_prefix(packages: list[str]) -> list[str]:
@@ -100,8 +102,9 @@ def ensure(wanted: Iterable[str], purpose: str) -> None:
         )
     prefix = privilege_prefix(needed)
     how = " (through sudo)" if prefix else ""
-    log.info(f"{purpose} needs {len(needed)} Debian packages{how}: {' '.join(needed)}")
-    with log.step(f"installing {len(needed)} Debian packages"):
+    count = f"{len(needed)} Debian package{'s' if len(needed) > 1 else ''}"
+    log.info(f"{purpose} needs {count}{how}: {' '.join(needed)}")
+    with log.step(f"installing {count}"):
         for command in apt_commands(needed):
             # Passed as an argument because sudo drops the environment; apt must not ask questions.
             full = [*prefix, "env", "DEBIAN_FRONTEND=noninteractive", *command]

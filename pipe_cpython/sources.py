@@ -22,6 +22,8 @@ from .versions import Request, Version, newest_first
 GITHUB_URL = "https://github.com/python/cpython"
 _TARBALL = re.compile(r"\.(tar\.xz|tar\.gz|tgz|tar\.bz2)$")
 _RECORD = "pipe-cpython-source.json"
+# Origins that failed in this process, with why: probed once per command.
+_UNREACHABLE: dict[Origin, str] = {}
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,19 @@ def work_tree(request: Request, origins: list[Origin], cache: Cache, sha256: str
         return tree
     failures = []
     for origin in origins:
+        if origin in _UNREACHABLE:
+            failures.append(f"{origin}: {_UNREACHABLE[origin]}")
+            continue
         try:
             return _work_tree_from(origin, request, cache, sha256)
         except HarnessError as exc:
             if len(origins) == 1:
                 raise
-            failures.append(f"{origin}: {exc.message.splitlines()[0]}")
-            log.info(f"{origin.kind} source unavailable ({exc.message.splitlines()[0]}); trying the next")
+            reason = exc.message.splitlines()[0]
+            failures.append(f"{origin}: {reason}")
+            # Said once: a command that needs the source again (patched and pristine, say) does not probe again.
+            _UNREACHABLE[origin] = reason
+            log.info(f"{origin.kind} source unavailable ({reason}); trying the next")
     cached = newest_first(request, cache.cached_versions())
     if cached:
         log.warn(f"no source could be reached; using the cached CPython {cached[0]}")

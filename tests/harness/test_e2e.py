@@ -68,6 +68,8 @@ def test_clone_build_interrupted_then_resumed(github_like_clone_url, e2e_cache):
         cwd=PROJECT,
         stderr=subprocess.PIPE,
         text=True,
+        # Whoever started the tests may ignore SIGINT (`cmd &` in a script does), and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = []
     for line in proc.stderr:

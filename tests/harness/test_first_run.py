@@ -24,8 +24,6 @@ import pytest
 from pipe_cpython import cache as cache_mod
 from pipe_cpython import debianroot
 
-pytestmark = pytest.mark.e2e
-
 PROJECT = Path(__file__).resolve().parents[2]
 USER = "tester"
 SMOKE = "smoke test (native): 2 |> double |> increment |> double == 10"
@@ -83,6 +81,7 @@ def fresh_machine(base: debianroot.DebianRoot, where: Path, user: str | None) ->
     return machine, clone
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("user", [None, USER], ids=["root", "user-with-sudo"])
 @pytest.mark.parametrize("suite", SUITES)
 def test_readme_first_command_on_a_fresh_debian(suite, user, tmp_path_factory):
@@ -106,3 +105,10 @@ def test_readme_first_command_on_a_fresh_debian(suite, user, tmp_path_factory):
             assert "(through sudo)" in output, "the user's run should have installed packages through sudo"
     finally:
         shutil.rmtree(where, ignore_errors=True)
+
+
+def test_ci_runs_the_quick_start_verbatim():
+    """CI proves what the README says: .ci/run's commands are the Quick start's, in order."""
+    commands = quick_start_commands((PROJECT / "README.md").read_text())
+    script = [line.strip() for line in (PROJECT / ".ci" / "run").read_text().splitlines()]
+    assert [line for line in script if line in commands] == commands

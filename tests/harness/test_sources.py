@@ -117,3 +117,14 @@ def test_every_origin_failing_lists_each_failure(cache, tmp_path):
     with pytest.raises(HarnessError, match=r"no source offers CPython 3\.13") as info:
         sources.work_tree(Request("3.13"), origins, cache)
     assert "a.git" in str(info.value) and "b.git" in str(info.value)
+
+
+def test_an_unreachable_origin_is_probed_once_per_command(fake_tarball, cache, tmp_path, monkeypatch):
+    probes = []
+    real_releases = sources.git_releases
+    monkeypatch.setattr(sources, "git_releases", lambda url: probes.append(url) or real_releases(url))
+    monkeypatch.setattr(sources, "_UNREACHABLE", {})
+    origins = sources.parse_origins(f"file://{tmp_path}/gone.git") + sources.parse_origins(str(fake_tarball))
+    for _ in range(3):
+        assert sources.work_tree(Request("3.13"), origins, cache).version == Version(3, 13, 99)
+    assert probes == [f"file://{tmp_path}/gone.git"]
