@@ -39,13 +39,19 @@ def chroot_command(
     ]
     for path in binds:
         script += [f'mkdir -p "{rootfs}{path}"', f'mount --bind "{path}" "{rootfs}{path}"']
-    home = f"/home/{user}" if user else "/root"
-    as_user = f"/usr/sbin/runuser -u {user} -- " if user else ""
+    prefix, home, as_user = [], "/root", ""
+    if user:
+        home, as_user = f"/home/{user}", f"/usr/sbin/runuser -u {user} -- "
+    elif os.geteuid() != 0:
+        # A user with sudo: enter as root, then become that user again, so that what the command writes is theirs.
+        prefix, home = privilege_prefix("entering a Debian root"), "/tmp"
+        as_user = f"/usr/bin/setpriv --reuid={os.getuid()} --regid={os.getgid()} --clear-groups -- "
     # Everything after the script goes to env as arguments: no value is ever parsed by a shell.
     script.append(f'exec chroot "{rootfs}" {as_user}/usr/bin/env -i HOME={home} PATH={CHROOT_PATH} LANG=C.UTF-8 "$@"')
     assignments = [f"{key}={value}" for key, value in env.items()]
     enter_cwd = ["sh", "-c", 'cd "$0" && exec "$@"', str(cwd)]
     return [
+        *prefix,
         "unshare",
         "--mount",
         "--propagation",
@@ -70,6 +76,18 @@ class RootSpec:
     # Host files copied to the same path before apt runs (the CA bundle, package-client settings).
     host_files: tuple[Path, ...] = ()
 
+    def to_json(self) -> dict:
+        return {
+            "suite": self.suite,
+            "packages": list(self.packages),
+            "include": list(self.include),
+            "host_files": [str(p) for p in self.host_files],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> RootSpec:
+        return cls(data["suite"], tuple(data["packages"]), tuple(data["include"]), tuple(map(Path, data["host_files"])))
+
 
 @dataclass(frozen=True)
 class DebianRoot:
@@ -88,10 +106,14 @@ class DebianRoot:
     def output(self, argv: list[str], **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(argv, **kwargs), capture_output=True, text=True)
 
+    @property
+    def record_path(self) -> Path:
+        # Beside the root, not in it: the root belongs to root, the record to whoever uses it.
+        return self.rootfs.with_name(self.rootfs.name + ".json")
+
     def record(self) -> dict | None:
         """What was recorded when the root was completed, or None when there is no complete root."""
-        path = self.rootfs / READY
-        return json.loads(path.read_text()) if path.exists() else None
+        return json.loads(self.record_path.read_text()) if self.record_path.exists() else None
 
     def ensure(self, healthy: Callable[[DebianRoot], bool], describe: Callable[[DebianRoot], dict]) -> dict:
         """The root's record, making (or remaking) the root when it is missing or not `healthy`."""
@@ -99,45 +121,55 @@ class DebianRoot:
             if healthy(self):
                 return self.record()
             log.warn(f"the Debian root {self.rootfs} is broken; rebuilding it")
-        require_root_and_linux(f"a Debian {self.spec.suite} root file system")
-        self._create(describe)
-        return self.record()
+        self.record_path.unlink(missing_ok=True)
+        if os.geteuid() == 0:
+            build_rootfs(self.rootfs, self.spec)
+        else:
+            # debootstrap and apt need root: the one step a user with sudo runs as root.
+            argv = [sys.executable, "-m", "pipe_cpython.debianroot", str(self.rootfs), json.dumps(self.spec.to_json())]
+            command = [*privilege_prefix(f"making a Debian {self.spec.suite} root"), *argv]
+            log.info(f"making the Debian {self.spec.suite} root needs root: {command[0]} {' '.join(argv[:3])} ...")
+            if subprocess.run(command, cwd=Path(__file__).resolve().parent.parent).returncode != 0:
+                raise HarnessError(f"making the Debian {self.spec.suite} root {self.rootfs} failed (see above)")
+        record = {"suite": self.spec.suite, **describe(self)}
+        self.record_path.write_text(json.dumps(record) + "\n")
+        return record
 
-    def _create(self, describe: Callable[[DebianRoot], dict]) -> None:
-        home = self.rootfs.parent
-        staging = DebianRoot(self.rootfs.with_name(self.rootfs.name + ".partial"), self.spec)
-        if staging.rootfs.exists():
-            log.info(f"discarding {staging.rootfs} left by an interrupted run")
-            shutil.rmtree(staging.rootfs)
-        if self.rootfs.exists():
-            shutil.rmtree(self.rootfs)
-        home.mkdir(parents=True, exist_ok=True)
-        suite = self.spec.suite
-        include = [f"--include={','.join(self.spec.include)}"] if self.spec.include else []
-        with log.step(f"creating a Debian {suite} root with debootstrap (once; about 1 minute)"):
-            run_logged(
-                ["debootstrap", "--variant=minbase", *include, suite, str(staging.rootfs)],
-                home,
-                home / "debootstrap.log",
-                "debootstrap",
+
+def build_rootfs(rootfs: Path, spec: RootSpec) -> None:
+    """debootstrap `spec` into `rootfs` (through a .partial directory), then apt-get its packages (as root)."""
+    require_root_and_linux(f"a Debian {spec.suite} root file system")
+    home = rootfs.parent
+    staging = DebianRoot(rootfs.with_name(rootfs.name + ".partial"), spec)
+    if staging.rootfs.exists():
+        log.info(f"discarding {staging.rootfs} left by an interrupted run")
+        shutil.rmtree(staging.rootfs)
+    if rootfs.exists():
+        shutil.rmtree(rootfs)
+    home.mkdir(parents=True, exist_ok=True)
+    include = [f"--include={','.join(spec.include)}"] if spec.include else []
+    with log.step(f"creating a Debian {spec.suite} root with debootstrap (once; about 1 minute)"):
+        run_logged(
+            ["debootstrap", "--variant=minbase", *include, spec.suite, str(staging.rootfs)],
+            home,
+            home / "debootstrap.log",
+            "debootstrap",
+        )
+    shutil.copy("/etc/resolv.conf", staging.rootfs / "etc" / "resolv.conf")
+    (staging.rootfs / "etc/apt/apt.conf.d/99pipe-cpython").write_text(APT_OPTIONS)
+    for path in spec.host_files:
+        copy_host_file(path, staging.rootfs)
+    if spec.packages:
+        with log.step(f"installing {len(spec.packages)} packages in the {spec.suite} root"):
+            staging.run(["apt-get", "update"], home / "apt.log", f"apt-get update in the {spec.suite} root")
+            staging.run(
+                ["apt-get", "install", "-y", "--no-install-recommends", *spec.packages],
+                home / "apt-install.log",
+                f"apt-get install in the {spec.suite} root",
+                env={"DEBIAN_FRONTEND": "noninteractive"},
             )
-        shutil.copy("/etc/resolv.conf", staging.rootfs / "etc" / "resolv.conf")
-        (staging.rootfs / "etc/apt/apt.conf.d/99pipe-cpython").write_text(APT_OPTIONS)
-        for path in self.spec.host_files:
-            copy_host_file(path, staging.rootfs)
-        if self.spec.packages:
-            with log.step(f"installing {len(self.spec.packages)} packages in the {suite} root"):
-                staging.run(["apt-get", "update"], home / "apt.log", f"apt-get update in the {suite} root")
-                staging.run(
-                    ["apt-get", "install", "-y", "--no-install-recommends", *self.spec.packages],
-                    home / "apt-install.log",
-                    f"apt-get install in the {suite} root",
-                    env={"DEBIAN_FRONTEND": "noninteractive"},
-                )
-                staging.run(["apt-get", "clean"], home / "apt-clean.log", "apt-get clean")
-        record = {"suite": suite, **describe(staging)}
-        (staging.rootfs / READY).write_text(json.dumps(record) + "\n")
-        staging.rootfs.rename(self.rootfs)
+            staging.run(["apt-get", "clean"], home / "apt-clean.log", "apt-get clean")
+    staging.rootfs.rename(rootfs)
 
 
 def copy_host_file(path: Path, rootfs: Path) -> None:
@@ -152,10 +184,18 @@ def require_root_and_linux(what: str) -> None:
     if not sys.platform.startswith("linux"):
         raise HarnessError(f"{what} needs Linux", hint="install emsdk and activate it instead")
     if os.geteuid() != 0:
-        raise HarnessError(
-            f"making {what} with debootstrap needs root",
-            hint="install and activate emsdk, or run this step once as root to create it",
-        )
+        raise HarnessError(f"making {what} with debootstrap needs root", hint="run it through sudo")
     deps.ensure(["debootstrap"], what)
     if shutil.which("unshare") is None:
         raise HarnessError("unshare is missing", hint="apt-get install util-linux")
+
+
+def privilege_prefix(what: str) -> list[str]:
+    return deps.privilege_prefix(
+        what, hint="install and activate emsdk (then no Debian root is needed), or run this step as root once"
+    )
+
+
+if __name__ == "__main__":
+    # `sudo python -m pipe_cpython.debianroot ROOTFS SPEC`: the privileged half of DebianRoot.ensure.
+    build_rootfs(Path(sys.argv[1]), RootSpec.from_json(json.loads(sys.argv[2])))

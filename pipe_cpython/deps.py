@@ -77,17 +77,13 @@ def apt_commands(packages: list[str]) -> list[list[str]]:
     return [["apt-get", "update", *quiet], ["apt-get", "install", "-y", *quiet, "--no-install-recommends", *packages]]
 
 
-def privilege_prefix(packages: list[str]) -> list[str]:
-    """Nothing as root, `sudo` for a user who has it; otherwise an error with the exact commands to run."""
+def privilege_prefix(what: str, hint: str) -> list[str]:
+    """Nothing as root, `sudo` for a user who has it; otherwise an error that says what needs root, and `hint`."""
     if os.geteuid() == 0:
         return []
     if shutil.which("sudo"):
         return ["sudo"]
-    commands = " && ".join(shlex.join(c) for c in apt_commands(packages))
-    raise HarnessError(
-        f"these Debian packages are missing and installing them needs root: {' '.join(packages)}",
-        hint=f"as root, run: {commands}",
-    )
+    raise HarnessError(f"{what} needs root, and this is neither root nor a user with sudo", hint=hint)
 
 
 def ensure(wanted: Iterable[str], purpose: str) -> None:
@@ -100,7 +96,8 @@ def ensure(wanted: Iterable[str], purpose: str) -> None:
             f"{purpose} needs these Debian packages, and there is no apt-get: {' '.join(needed)}",
             hint="install their equivalents with your system's package manager",
         )
-    prefix = privilege_prefix(needed)
+    commands = " && ".join(shlex.join(c) for c in apt_commands(needed))
+    prefix = privilege_prefix(f"installing {' '.join(needed)}", hint=f"as root, run: {commands}")
     how = " (through sudo)" if prefix else ""
     count = f"{len(needed)} Debian package{'s' if len(needed) > 1 else ''}"
     log.info(f"{purpose} needs {count}{how}: {' '.join(needed)}")
