@@ -289,13 +289,15 @@ def cmd_regrtest_wasm(args, rest):
     args.target = "node"
     toolchain, build_dir = _built_wasm(args)
     series = parse_request(args.cpython).series
-    modules = [a for a in rest if not a.startswith("-")] or runner.grammar_tests(series)
+    modules, options = runner.split_regrtest_args(rest)
+    modules = modules or runner.grammar_tests(series)
     allowlist = PROJECT / "wasm" / "regrtest-allowlist" / f"{series}.txt"
     outcomes = runner.regrtest_isolated(
         runner.node_command(toolchain, build_dir),
         PROJECT / "wasm" / "regrtest_node.py",
         modules,
         build_dir / "regrtest",
+        options,
     )
     allowed = runner.read_allowlist(allowlist) if allowlist.exists() else {}
     allowed = {m: t for m, t in allowed.items() if m in modules}
@@ -416,8 +418,7 @@ def cmd_conformance(args, rest):
 
 
 def cmd_regrtest(args, rest):
-    tests = [a for a in rest if not a.startswith("-")]
-    options = [a for a in rest if a.startswith("-")]
+    tests, options = runner.split_regrtest_args(rest)
     tests = tests or runner.grammar_tests(parse_request(args.cpython).series)
     return runner.regrtest(_built(args), tests, native.jobs(), options)
 

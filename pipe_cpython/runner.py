@@ -38,6 +38,22 @@ def grammar_tests(series: str) -> list[str]:
     return [renamed.get(test, test) for test in GRAMMAR_TESTS]
 
 
+# regrtest options whose value can look like a test name (`-m test_foo` selects, it does not name a module).
+_VALUED_OPTIONS = {"-m", "--match", "-i", "--ignore", "--matchfile", "--ignorefile", "--fromfile", "-u", "--use"}
+_TEST_NAME = re.compile(r"test(?:_\w+|\.[\w.]+)")
+
+
+def split_regrtest_args(args: list[str]) -> tuple[list[str], list[str]]:
+    """(test names, everything else in order): `-u all` stays an option with its value, `test_grammar` is a test."""
+    tests, options = [], []
+    for previous, arg in zip(["", *args], args, strict=False):
+        if previous not in _VALUED_OPTIONS and _TEST_NAME.fullmatch(arg):
+            tests.append(arg)
+        else:
+            options.append(arg)
+    return tests, options
+
+
 SEED_PROGRAM = """\
 double = lambda v: v * 2
 increment = lambda v: v + 1
@@ -93,7 +109,9 @@ class ModuleOutcome:
     tests: int
 
 
-def regrtest_isolated(python: list[str], driver: Path, modules: list[str], report_dir: Path) -> list[ModuleOutcome]:
+def regrtest_isolated(
+    python: list[str], driver: Path, modules: list[str], report_dir: Path, options: list[str] = ()
+) -> list[ModuleOutcome]:
     """Each module in its own interpreter process (under node one crash would end a shared run).
 
     When a test crashes the process, the module is run again without it, so
@@ -109,7 +127,7 @@ def regrtest_isolated(python: list[str], driver: Path, modules: list[str], repor
                 report.unlink(missing_ok=True)
                 ignores = [f"--ignore={_REGRTEST_PREFIX}{test}" for test in crashed]
                 result = subprocess.run(
-                    [*python, str(driver), "-v", "-u", "cpu", "--junit-xml", str(report), *ignores, module],
+                    [*python, str(driver), "-v", "-u", "cpu", "--junit-xml", str(report), *options, *ignores, module],
                     capture_output=True,
                     text=True,
                 )

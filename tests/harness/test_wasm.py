@@ -145,3 +145,16 @@ def test_configure_cache_is_seeded_only_from_a_matching_sibling(tmp_path):
     assert (browser / "config.cache").read_text() == "ac_cv_x=yes\n"
     wasm._seed_config_cache(browser, {**stamp, "checks": {**checks, "toolchain": [3, 1, 70]}})
     assert not (browser / "config.cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "tests", "options"),
+    [
+        (["-u", "all"], [], ["-u", "all"]),
+        (["test_grammar", "-v", "test.test_ast"], ["test_grammar", "test.test_ast"], ["-v"]),
+        (["-m", "test_foo", "test_syntax"], ["test_syntax"], ["-m", "test_foo"]),
+        (["--timeout=60", "-u", "cpu,network"], [], ["--timeout=60", "-u", "cpu,network"]),
+    ],
+)
+def test_regrtest_arguments_keep_options_with_their_values(args, tests, options):
+    assert runner.split_regrtest_args(args) == (tests, options)
