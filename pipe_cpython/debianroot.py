@@ -30,7 +30,11 @@ APT_OPTIONS = 'Acquire::Check-Valid-Until "false";\n'
 def chroot_command(
     rootfs: Path, binds: list[Path], argv: list[str], cwd: Path, env: dict[str, str], user: str | None = None
 ) -> list[str]:
-    """A command line that enters `rootfs` with /proc, /dev and `binds` mounted in a private namespace."""
+    """A command line that enters `rootfs` with /proc, /dev and `binds` mounted in a private namespace.
+
+    It runs as the caller (a user with sudo enters through sudo and becomes themselves again inside), or as
+    `user`: "root", or an account of the root's own.
+    """
     script = [
         "set -e",
         f'mount -t proc proc "{rootfs}/proc"',
@@ -40,11 +44,13 @@ def chroot_command(
     for path in binds:
         script += [f'mkdir -p "{rootfs}{path}"', f'mount --bind "{path}" "{rootfs}{path}"']
     prefix, home, as_user = [], "/root", ""
-    if user:
+    if os.geteuid() != 0:
+        prefix = privilege_prefix("entering a Debian root")
+    if user and user != "root":
         home, as_user = f"/home/{user}", f"/usr/sbin/runuser -u {user} -- "
-    elif os.geteuid() != 0:
+    elif user is None and os.geteuid() != 0:
         # A user with sudo: enter as root, then become that user again, so that what the command writes is theirs.
-        prefix, home = privilege_prefix("entering a Debian root"), "/tmp"
+        home = "/tmp"
         as_user = f"/usr/bin/setpriv --reuid={os.getuid()} --regid={os.getgid()} --clear-groups -- "
     # Everything after the script goes to env as arguments: no value is ever parsed by a shell.
     script.append(f'exec chroot "{rootfs}" {as_user}/usr/bin/env -i HOME={home} PATH={CHROOT_PATH} LANG=C.UTF-8 "$@"')

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -64,20 +63,31 @@ def base_root(suite: str) -> debianroot.DebianRoot:
     return root
 
 
+def as_root(command: list[str]) -> None:
+    """Run a host command as root (through sudo for a user who runs the tests)."""
+    subprocess.run([*debianroot.privilege_prefix("preparing a test root"), *command], check=True)
+
+
 def fresh_machine(base: debianroot.DebianRoot, where: Path, user: str | None) -> tuple[debianroot.DebianRoot, Path]:
     """A copy of the stock root with a clean clone of this repository in the user's home."""
     machine = debianroot.DebianRoot(where / "rootfs", base.spec)
-    subprocess.run(["cp", "-a", "--reflink=auto", str(base.rootfs), str(machine.rootfs)], check=True)
+    as_root(["cp", "-a", "--reflink=auto", str(base.rootfs), str(machine.rootfs)])
     # ca-certificates rebuilds the bundle from this directory whenever it is reconfigured.
-    shutil.copy(HOST_FILES[0], machine.rootfs / LOCAL_CA.relative_to("/"))
+    as_root(["cp", str(HOST_FILES[0]), str(machine.rootfs / LOCAL_CA.relative_to("/"))])
     home = Path(f"/home/{user}") if user else Path("/root")
-    if user:
-        assert machine.output(["useradd", "--create-home", "--shell", "/bin/sh", user]).returncode == 0
-        (machine.rootfs / "etc/sudoers.d" / user).write_text(f"{user} ALL=(ALL) NOPASSWD: ALL\n")
     clone = home / "pipe-cpython"
-    subprocess.run(["git", "clone", "-q", str(PROJECT), str(machine.rootfs / clone.relative_to("/"))], check=True)
+    subprocess.run(["git", "clone", "-q", str(PROJECT), str(where / "clone")], check=True)
+    as_root(["cp", "-a", str(where / "clone"), str(machine.rootfs / "root" / clone.name)])
     if user:
-        assert machine.output(["chown", "-R", f"{user}:{user}", str(clone)]).returncode == 0
+        sudoers = f"{user} ALL=(ALL) NOPASSWD: ALL\n"
+        for command in (
+            ["useradd", "--create-home", "--shell", "/bin/sh", user],
+            ["sh", "-c", f'echo "$0" > /etc/sudoers.d/{user}', sudoers],
+            ["cp", "-a", f"/root/{clone.name}", str(clone)],
+            ["chown", "-R", f"{user}:{user}", str(clone)],
+        ):
+            result = machine.output(command, user="root")
+            assert result.returncode == 0, result.stderr
     return machine, clone
 
 
@@ -104,7 +114,7 @@ def test_readme_first_command_on_a_fresh_debian(suite, user, tmp_path_factory):
         if user:
             assert "(through sudo)" in output, "the user's run should have installed packages through sudo"
     finally:
-        shutil.rmtree(where, ignore_errors=True)
+        as_root(["rm", "-rf", str(where)])
 
 
 def test_ci_runs_the_quick_start_verbatim():
