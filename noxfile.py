@@ -68,6 +68,12 @@ def repl(session: nox.Session) -> None:
     harness(session, "run", "--", "-q", *session.posargs)
 
 
+@nox.session(python=False)
+def venv(session: nox.Session) -> None:
+    """Make a virtual environment of the patched interpreter, with pip, and print its path (`-- --path DIR`)."""
+    harness(session, "venv", *session.posargs)
+
+
 @nox.session(python=False, tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def conformance(session: nox.Session, cpython: str) -> None:

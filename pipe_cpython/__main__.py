@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import ci, demo, deps, emscripten, fuzz, log, native, patches, runner, sources, wasm
+from . import ci, demo, deps, emscripten, fuzz, log, native, patches, runner, sources, venvs, wasm
 from .errors import HarnessError
 from .versions import Request, parse_request, series_dir
 
@@ -95,6 +95,10 @@ def parser() -> argparse.ArgumentParser:
     step("apply", cmd_apply, "apply patches/X.Y onto the release tag as the `pipe` branch", (common, build))
     step("build", cmd_build, "build the patched native interpreter (args after -- go to configure)", (common, build))
     step("run", cmd_run, "run the patched interpreter with the arguments after --", (common, build))
+    venv_step = step(
+        "venv", cmd_venv, "a virtual environment of the patched interpreter, with pip; prints its path", (common, build)
+    )
+    venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", (common, build))
     step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", (common, build))
     wasm_options = argparse.ArgumentParser(add_help=False)
@@ -407,6 +411,14 @@ def cmd_apply(args, rest):
 def cmd_build(args, rest):
     args.configure_args = rest
     print(_built(args))
+
+
+def cmd_venv(args, rest):
+    tree, python = _built_tree(args)
+    venv = args.path or _cache(args).root / "venvs" / f"cpython-{tree.version}{_suffix(args)}"
+    venvs.ensure(python, venv.resolve())
+    log.info(f"activate it with: . {venv.resolve() / 'bin' / 'activate'}   (then pip install ... and python)")
+    print(venv.resolve())
 
 
 def cmd_run(args, rest):
