@@ -128,6 +128,8 @@ class DebianRoot:
                 return self.record()
             log.warn(f"the Debian root {self.rootfs} is broken; rebuilding it")
         self.record_path.unlink(missing_ok=True)
+        # Made by the caller, so that the record can be written there even when the root is made through sudo.
+        self.rootfs.parent.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             build_rootfs(self.rootfs, self.spec)
         else:
