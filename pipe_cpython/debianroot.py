@@ -37,6 +37,8 @@ def chroot_command(
     """
     script = [
         "set -e",
+        # The root as a mount point of its own, like a machine's /: tools inside (unshare) expect one.
+        f'mount --bind "{rootfs}" "{rootfs}"',
         f'mount -t proc proc "{rootfs}/proc"',
         f'mount --rbind /sys "{rootfs}/sys"',
         f'mount --rbind /dev "{rootfs}/dev"',
@@ -206,4 +208,8 @@ def privilege_prefix(what: str) -> list[str]:
 
 if __name__ == "__main__":
     # `sudo python -m pipe_cpython.debianroot ROOTFS SPEC`: the privileged half of DebianRoot.ensure.
-    build_rootfs(Path(sys.argv[1]), RootSpec.from_json(json.loads(sys.argv[2])))
+    try:
+        build_rootfs(Path(sys.argv[1]), RootSpec.from_json(json.loads(sys.argv[2])))
+    except HarnessError as exc:
+        print(f"pipe-cpython: error: {exc}", file=sys.stderr)
+        sys.exit(2)
