@@ -22,7 +22,6 @@ from .errors import HarnessError
 from .process import run_logged
 
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-READY = "pipe-cpython-ready.json"
 # The unstable suite's index can carry an expired Valid-Until on some mirrors.
 APT_OPTIONS = 'Acquire::Check-Valid-Until "false";\n'
 
@@ -125,9 +124,9 @@ class DebianRoot:
 
     def ensure(self, healthy: Callable[[DebianRoot], bool], describe: Callable[[DebianRoot], dict]) -> dict:
         """The root's record, making (or remaking) the root when it is missing or not `healthy`."""
-        if self.record() is not None:
+        if (record := self.record()) is not None:
             if healthy(self):
-                return self.record()
+                return record
             log.warn(f"the Debian root {self.rootfs} is broken; rebuilding it")
         self.record_path.unlink(missing_ok=True)
         # Made by the caller, so that the record can be written there even when the root is made through sudo.

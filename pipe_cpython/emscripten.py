@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import log
-from .debianroot import DebianRoot, RootSpec, chroot_command
+from .debianroot import DebianRoot, RootSpec
 from .errors import HarnessError
 from .process import run_logged
 
@@ -46,19 +46,19 @@ class Toolchain:
 
     kind: str
     version: tuple[int, int, int]
-    rootfs: Path | None = None
+    root: DebianRoot | None = None
     binds: list[Path] = field(default_factory=list)
 
     def describe(self) -> str:
-        where = f"Debian chroot {self.rootfs}" if self.rootfs else "emsdk on PATH"
+        where = f"Debian chroot {self.root.rootfs}" if self.root else "emsdk on PATH"
         return f"Emscripten {format_version(self.version)} ({self.kind}: {where})"
 
     def command(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> list[str]:
         """`argv` as a command line that runs it in the toolchain's environment."""
-        if self.rootfs is None:
+        if self.root is None:
             assignments = [f"{k}={v}" for k, v in (env or {}).items()]
             return ["env", "-C", str(cwd), *assignments, *argv]
-        return chroot_command(self.rootfs, self.binds, argv, cwd, env or {})
+        return self.root.command(argv, cwd, env, binds=self.binds)
 
     def run(self, argv: list[str], cwd: Path, log_file: Path, what: str, env: dict[str, str] | None = None) -> None:
         run_logged(self.command(argv, cwd, env), cwd, log_file, what)
@@ -119,4 +119,4 @@ def chroot_toolchain(root: DebianRoot, binds: list[Path]) -> Toolchain:
         return {"emcc": version}
 
     record = root.ensure(healthy, describe)
-    return Toolchain("debian-chroot", tuple(record["emcc"]), root.rootfs, binds)
+    return Toolchain("debian-chroot", tuple(record["emcc"]), root, binds)
