@@ -415,10 +415,11 @@ def cmd_build(args, rest):
 
 def cmd_venv(args, rest):
     tree, python = _built_tree(args)
-    venv = args.path or _cache(args).root / "venvs" / f"cpython-{tree.version}{_suffix(args)}"
-    venvs.ensure(python, venv.resolve())
-    log.info(f"activate it with: . {venv.resolve() / 'bin' / 'activate'}   (then pip install ... and python)")
-    print(venv.resolve())
+    venv = venvs.ensure(
+        python, (args.path or _cache(args).root / "venvs" / f"cpython-{tree.version}{_suffix(args)}").resolve()
+    )
+    log.info(f"activate it with: . {venv / 'bin' / 'activate'}   (then pip install ... and python)")
+    print(venv)
 
 
 def cmd_run(args, rest):

@@ -21,34 +21,29 @@ def _series_key(series: str) -> tuple[int, ...]:
 
 def jobs(listing: Iterable[dict]) -> list[dict]:
     """Matrix entries: name, series, target, sessions (space-separated nox names), whether to publish the page."""
-    listing = [(_target(session), session) for session in listing]
-    everywhere = [session["call_spec"]["cpython"] for _, session in listing if "cpython" in session["call_spec"]]
-    newest = {
-        target: max(
-            [s["call_spec"]["cpython"] for t, s in listing if t == target and "cpython" in s["call_spec"]]
-            or everywhere,
-            key=_series_key,
+    grouped: dict[tuple[str, str | None], list[str]] = {}
+    for session in listing:
+        key = (_target(session), session["call_spec"].get("cpython"))
+        grouped.setdefault(key, []).append(session["name"] + _call(session["call_spec"]))
+    newest: dict[str, str] = {}
+    for target, series in sorted((key for key in grouped if key[1]), key=lambda key: _series_key(key[1])):
+        newest[target] = series
+    # A target's sessions without a series run after those of its newest series, in that job.
+    for target, series in newest.items():
+        grouped[(target, series)] += grouped.pop((target, None), [])
+    overall = max(newest.values(), key=_series_key)
+    return [
+        {
+            "name": f"{target} {series or ''}".strip(),
+            "series": series or overall,
+            "target": target,
+            "sessions": " ".join(names),
+            "page": target == "emscripten" and series == newest.get(target),
+        }
+        for (target, series), names in sorted(
+            grouped.items(), key=lambda item: (item[0][0], _series_key(item[0][1] or "0"))
         )
-        for target, _ in listing
-    }
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for target, session in listing:
-        series = session["call_spec"].get("cpython", "" if target == HARNESS else newest[target])
-        grouped.setdefault((target, series), []).append(session["name"] + _call(session["call_spec"]))
-    entries = []
-    for (target, series), names in sorted(
-        grouped.items(), key=lambda item: (item[0][0], _series_key(item[0][1] or "0"))
-    ):
-        entries.append(
-            {
-                "name": f"{target} {series}".strip(),
-                "series": series or newest[target],
-                "target": target,
-                "sessions": " ".join(names),
-                "page": target == "emscripten" and series == newest[target],
-            }
-        )
-    return entries
+    ]
 
 
 def _target(session: dict) -> str:
