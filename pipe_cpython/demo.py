@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import ClassVar
 
-from . import log
+from . import deps, log
 from .errors import HarnessError
 
 PAGE = Path(__file__).resolve().parent.parent / "wasm" / "demo"
@@ -48,11 +48,7 @@ def install_terminal_library(page: Path = PAGE) -> Path:
     lock = page / "package-lock.json"
     if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
         return modules
-    if shutil.which("npm") is None:
-        raise HarnessError(
-            "npm is needed to install the page's terminal library (xterm.js)",
-            hint="install Node.js and npm (apt-get install npm)",
-        )
+    deps.ensure_groups(["node"])
     with log.step("installing xterm.js from the npm registry (npm ci)"):
         result = subprocess.run(
             ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=page, capture_output=True, text=True

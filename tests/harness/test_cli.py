@@ -60,3 +60,11 @@ def test_paths_as_json_for_scripts(capsys, fake_upstream, tmp_path):
     found = json.loads(capsys.readouterr().out)
     assert found["interpreter"].endswith("/native/python")
     assert "wasm command" not in found, "no wasm build yet"
+
+
+def test_a_command_from_elsewhere_counts_as_its_package(monkeypatch):
+    """npm bundled with NodeSource's nodejs must not make apt install Debian's npm over it."""
+    monkeypatch.setattr(deps.shutil, "which", lambda name: f"/opt/node/bin/{name}" if name in ("node", "npm") else None)
+    assert deps.missing(["nodejs", "npm"]) == []
+    monkeypatch.setattr(deps.shutil, "which", lambda name: None)
+    assert deps.missing(["nodejs", "npm"]) == ["nodejs", "npm"], "no dpkg, no command: both are missing"
