@@ -122,10 +122,13 @@ class DebianRoot:
         """What was recorded when the root was completed, or None when there is no complete root."""
         return json.loads(self.record_path.read_text()) if self.record_path.exists() else None
 
-    def ensure(self, healthy: Callable[[DebianRoot], bool], describe: Callable[[DebianRoot], dict]) -> dict:
-        """The root's record, making (or remaking) the root when it is missing or not `healthy`."""
+    def runs(self, probes: list[list[str]]) -> bool:
+        return all(self.output(probe).returncode == 0 for probe in probes)
+
+    def ensure(self, probes: list[list[str]], describe: Callable[[DebianRoot], dict]) -> dict:
+        """The root's record, making (or remaking) the root when it is missing or one of `probes` fails in it."""
         if (record := self.record()) is not None:
-            if healthy(self):
+            if self.runs(probes):
                 return record
             log.warn(f"the Debian root {self.rootfs} is broken; rebuilding it")
         self.record_path.unlink(missing_ok=True)

@@ -109,14 +109,11 @@ def debian_root(toolchains_dir: Path, suite: str) -> DebianRoot:
 def chroot_toolchain(root: DebianRoot, binds: list[Path]) -> Toolchain:
     """Debian's emscripten in `root` (made on first use), health-checked: emcc and node must run."""
 
-    def healthy(candidate: DebianRoot) -> bool:
-        return all(candidate.output(probe).returncode == 0 for probe in (["emcc", "--version"], ["node", "--version"]))
-
     def describe(staging: DebianRoot) -> dict:
         version = parse_emcc_version(staging.output(["emcc", "--version"]).stdout)
         if version is None:
             raise HarnessError(f"emcc does not run in the new root {staging.rootfs}", hint="see its apt-install.log")
         return {"emcc": version}
 
-    record = root.ensure(healthy, describe)
+    record = root.ensure([["emcc", "--version"], ["node", "--version"]], describe)
     return Toolchain("debian-chroot", tuple(record["emcc"]), root, binds)
