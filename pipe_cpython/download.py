@@ -52,7 +52,8 @@ def fetch_url(url: str, dest: Path, expected_sha256: str | None = None) -> Path:
         raise HarnessError(
             f"download of {url} was truncated ({exc!r})", hint="retry; nothing partial was kept"
         ) from exc
-    except (urllib.error.URLError, OSError) as exc:
+    # Network errors only: a failed write to the cache is not "cannot reach".
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
         part.unlink(missing_ok=True)
         reason = getattr(exc, "reason", exc)
         raise HarnessError(
