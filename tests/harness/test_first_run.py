@@ -7,8 +7,7 @@ a fresh copy of it, so the command meets an untouched system: no pip, no
 nox, no compiler, a PEP 668-managed python3. It runs once as root (no sudo
 needed) and once as an ordinary user with sudo.
 
-Debian 12 runs only when PIPE_CPYTHON_FIRST_RUN_SUITES names it (it costs
-as much again; see README).
+On Debian 13 and Debian 12 (PIPE_CPYTHON_FIRST_RUN_SUITES picks others).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from pipe_cpython import debianroot
 PROJECT = Path(__file__).resolve().parents[2]
 USER = "tester"
 SMOKE = "smoke test (native): 2 |> double |> increment |> double == 10"
-SUITES = os.environ.get("PIPE_CPYTHON_FIRST_RUN_SUITES", "trixie").split(",")
+SUITES = os.environ.get("PIPE_CPYTHON_FIRST_RUN_SUITES", "trixie,bookworm").split(",")
 # What a machine on this network carries beyond a stock Debian: the TLS bundle and the package clients' settings.
 HOST_FILES = (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pip.conf"))
 LOCAL_CA = Path("/usr/local/share/ca-certificates/pipe-cpython-host.crt")
