@@ -7,23 +7,16 @@ incrementally, so any step can be run on its own.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import shlex
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from . import cache as cache_mod
-from . import ci, demo, deps, emscripten, fuzz, log, native, patches, runner, sources, venvs, wasm
+from . import ci, demo, deps, fuzz, log, native, options, patches, profiles, project, runner, targets, venvs
 from .errors import HarnessError
-from .versions import Request, parse_request, series_dir
-
-PROJECT = Path(__file__).resolve().parent.parent
-PATCHES = PROJECT / "patches"
-CONFORMANCE = PROJECT / "tests" / "conformance"
-ORACLE = PROJECT / "tests" / "differential" / "oracle.py"
+from .options import Flavour
+from .plan import planned
+from .versions import parse_request, series_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,44 +39,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--cpython",
-        default=os.environ.get("PIPE_CPYTHON_VERSION", "3.13"),
-        help="series (3.13: newest release) or release (3.13.5); env PIPE_CPYTHON_VERSION",
-    )
-    common.add_argument(
-        "--source",
-        default=os.environ.get("PIPE_CPYTHON_SOURCE", "auto"),
-        help="auto, git, a git URL/path, a tarball path/URL, or debian[:suite,...]; env PIPE_CPYTHON_SOURCE",
-    )
-    common.add_argument("--sha256", help="expected sha256 of a tarball source")
-    common.add_argument(
-        "--patches",
-        type=Path,
-        default=Path(os.environ.get("PIPE_CPYTHON_PATCHES", PATCHES)),
-        help="directory of patch series, one X.Y subdirectory each (env PIPE_CPYTHON_PATCHES)",
-    )
-    common.add_argument(
-        "--cache",
-        type=Path,
-        default=None,
-        help=f"cache directory (env {cache_mod.CACHE_ENV}; default ~/.cache/pipe-cpython)",
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="show every command and its output")
-    common.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    options.add_arguments(common)
     build = argparse.ArgumentParser(add_help=False)
-    build.add_argument("--clean", action="store_true", help="remove the build directory first")
-    build.add_argument(
-        "--force",
-        action="store_true",
-        help="re-apply the series even if it discards unexported commits on the pipe branch",
+    options.add_build_arguments(build)
+    wasm_options = argparse.ArgumentParser(add_help=False)
+    wasm_options.add_argument(
+        "--target", choices=sorted(targets.EMSCRIPTEN_PLATFORMS), default="node", help="Emscripten platform"
     )
-    build.add_argument(
-        "--allow-missing-modules", action="store_true", help="build even when optional modules' headers are missing"
-    )
-    build.add_argument("--pristine", action="store_true", help="the same release without the patches, to compare")
+    options.add_emscripten_arguments(wasm_options)
 
     top = argparse.ArgumentParser(prog="python -m pipe_cpython", description=__doc__)
+    options.set_defaults(top)
     steps = top.add_subparsers(dest="step", required=True, metavar="STEP")
 
     def step(name: str, func, help: str, parents=(common,)) -> argparse.ArgumentParser:
@@ -101,37 +67,26 @@ def parser() -> argparse.ArgumentParser:
     venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", (common, build))
     step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", (common, build))
-    wasm_options = argparse.ArgumentParser(add_help=False)
-    wasm_options.add_argument("--target", choices=wasm.TARGETS, default="node", help="Emscripten target")
-    wasm_options.add_argument(
-        "--emscripten-suite",
-        default=os.environ.get("PIPE_CPYTHON_EMSCRIPTEN_SUITE", emscripten.DEFAULT_SUITE),
-        help="Debian suite of the emscripten chroot, when no emsdk is active (env PIPE_CPYTHON_EMSCRIPTEN_SUITE)",
-    )
-    step("build-wasm", cmd_build_wasm, "build the patched interpreter for WebAssembly", (common, build, wasm_options))
+    wasm_step = (common, build, wasm_options)
+    step("build-wasm", cmd_build_wasm, "build the patched interpreter for WebAssembly", wasm_step)
     step(
         "conformance-wasm",
         cmd_conformance_wasm,
         "run tests/conformance in the WebAssembly interpreter under node",
-        (common, build, wasm_options),
+        wasm_step,
     )
     step(
         "regrtest-wasm",
         cmd_regrtest_wasm,
         "run CPython's grammar tests under node, one process per module, against wasm/regrtest-allowlist",
-        (common, build, wasm_options),
+        wasm_step,
     )
-    step(
-        "run-wasm",
-        cmd_run_wasm,
-        "run the WebAssembly interpreter under node with the arguments after --",
-        (common, build, wasm_options),
-    )
+    step("run-wasm", cmd_run_wasm, "run the WebAssembly interpreter under node with the arguments after --", wasm_step)
     demo_step = step(
         "demo",
         cmd_demo,
         "build the browser REPL page and serve it on 127.0.0.1 (or write a static copy with --output)",
-        (common, build, wasm_options),
+        wasm_step,
     )
     demo_step.add_argument("--output", type=Path, help="write the page here for any web host, instead of serving")
     demo_step.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
@@ -169,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
     paths = step(
         "paths",
         cmd_paths,
-        "print the work tree, build directory and interpreter (and the wasm one's command, once built)",
+        "print the work tree and every target's build directory, and how to run what is built (builds nothing)",
         (common, wasm_options),
     )
     paths.add_argument("--json", action="store_true", help="as JSON, for scripts")
@@ -186,122 +141,81 @@ def _report(label: str, problems: list[str]) -> int:
     return 1 if problems else 0
 
 
-def _cache(args) -> cache_mod.Cache:
-    return cache_mod.Cache(args.cache.resolve() if args.cache else cache_mod.default_root())
+def _emscripten(args) -> targets.Emscripten:
+    return targets.EMSCRIPTEN_PLATFORMS[args.target]
 
 
-def _checked_inputs(args, need_series: bool = True) -> tuple[Request, list[sources.Origin]]:
-    """Reject a bad version, a version without a series or a bad source before touching anything."""
-    request = parse_request(args.cpython)
-    if need_series:
-        series_dir(request, args.patches)
-    return request, sources.parse_origins(args.source)
+def cmd_fetch(args, rest):
+    with planned(options.from_args(args)) as plan:
+        print(plan.source.path)
 
 
-@contextlib.contextmanager
-def _locked_cache(args, need_series: bool = True) -> Iterator[cache_mod.Cache]:
-    """Check the inputs (before touching anything), then hold the cache's lock."""
-    _checked_inputs(args, need_series)
-    cache = _cache(args)
-    with cache_mod.locked(cache):
-        yield cache
+def cmd_apply(args, rest):
+    with planned(options.from_args(args)) as plan:
+        print(plan.applied().path)
 
 
-def _work_tree(args, cache: cache_mod.Cache, need_series: bool = True) -> sources.WorkTree:
-    request, origins = _checked_inputs(args, need_series)
-    return sources.work_tree(request, origins, cache, args.sha256)
+def cmd_build(args, rest):
+    with planned(options.from_args(args, configure_args=rest)) as plan:
+        print(native.interpreter(plan.requested(targets.NATIVE).directory))
 
 
-def _applied(args, cache: cache_mod.Cache) -> sources.WorkTree:
-    tree = _work_tree(args, cache)
-    patches.apply_series(tree, series_dir(parse_request(str(tree.version)), args.patches), force=args.force)
-    return tree
+def cmd_run(args, rest):
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.NATIVE)
+    return runner.run(build.command, rest)
 
 
-def _flavour(args) -> str:
-    return "pristine" if getattr(args, "pristine", False) else "patched"
+def cmd_venv(args, rest):
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.NATIVE)
+        where = args.path or plan.cache.venv(build.tree.version, build.flavour.pristine)
+        venv = venvs.ensure(native.interpreter(build.directory), where.resolve())
+    log.info(f"activate it with: . {venv / 'bin' / 'activate'}   (then pip install ... and python)")
+    print(venv)
 
 
-def _built_tree(args) -> tuple[sources.WorkTree, Path]:
-    """The native interpreter, patched (or pristine with --pristine), built incrementally, and its tree."""
-    with _locked_cache(args) as cache:
-        deps.ensure_groups(["native"])
-        tree = _tree_to_build(args, cache)
-        build_dir = cache.build_dir(tree.version, f"native{_suffix(args)}")
-        if args.clean:
-            native.clean(build_dir)
-        python = native.build(
-            tree,
-            build_dir,
-            configure_args=getattr(args, "configure_args", []),
-            allow_missing_modules=args.allow_missing_modules,
-        )
-    if not _suffix(args):
-        runner.smoke_test(python)
-    return tree, python
+def cmd_conformance(args, rest):
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.NATIVE)
+    return runner.conformance(build.command, project.CONFORMANCE, rest)
 
 
-def _built(args) -> Path:
-    return _built_tree(args)[1]
-
-
-def _suffix(args) -> str:
-    """What names the pristine twin's build directories beside the patched ones."""
-    return "-pristine" if getattr(args, "pristine", False) else ""
-
-
-def _tree_to_build(args, cache: cache_mod.Cache) -> sources.WorkTree:
-    tree = _applied(args, cache)
-    return sources.pristine_twin(tree) if _suffix(args) else tree
-
-
-def _toolchain(args, cache: cache_mod.Cache, tree: sources.WorkTree) -> emscripten.Toolchain:
-    return emscripten.find(tree.version.series, cache.root / "toolchains", [cache.root, PROJECT], args.emscripten_suite)
-
-
-def _built_wasm(args) -> tuple[emscripten.Toolchain, Path]:
-    tree, python = _built_tree(args)
-    with _locked_cache(args) as cache:
-        toolchain = _toolchain(args, cache, tree)
-        name = f"wasm-{args.target}{_suffix(args)}"
-        if args.clean:
-            native.clean(cache.build_dir(tree.version, name))
-        build_dir = wasm.build(tree, cache, args.target, toolchain, python, name)
-    if args.target == "node" and not _suffix(args):
-        runner.smoke_test(runner.node_command(toolchain, build_dir), "WebAssembly")
-    return toolchain, build_dir
+def cmd_regrtest(args, rest):
+    tests, regrtest_options = runner.split_regrtest_args(rest)
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.NATIVE)
+    tests = tests or list(plan.profile.grammar_tests)
+    return runner.regrtest(native.interpreter(build.directory), tests, native.jobs(), regrtest_options)
 
 
 def cmd_build_wasm(args, rest):
-    print(_built_wasm(args)[1])
+    with planned(options.from_args(args)) as plan:
+        print(plan.requested(_emscripten(args)).directory)
 
 
 def cmd_run_wasm(args, rest):
-    args.target = "node"
-    toolchain, build_dir = _built_wasm(args)
-    return runner.run(runner.node_command(toolchain, build_dir), rest)
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.EMSCRIPTEN_NODE)
+    return runner.run(build.command, rest)
 
 
 def cmd_conformance_wasm(args, rest):
-    args.target = "node"
-    toolchain, build_dir = _built_wasm(args)
-    return runner.conformance(runner.node_command(toolchain, build_dir), CONFORMANCE, rest, "WebAssembly")
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.EMSCRIPTEN_NODE)
+    return runner.conformance(build.command, project.CONFORMANCE, rest, build.target.label)
 
 
 def cmd_regrtest_wasm(args, rest):
     """CPython's grammar tests under node, one process per module, against the reviewed allow-list."""
-    args.target = "node"
-    toolchain, build_dir = _built_wasm(args)
-    series = parse_request(args.cpython).series
-    modules, options = runner.split_regrtest_args(rest)
-    modules = modules or runner.grammar_tests(series)
-    allowlist = PROJECT / "wasm" / "regrtest-allowlist" / f"{series}.txt"
+    modules, regrtest_options = runner.split_regrtest_args(rest)
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.EMSCRIPTEN_NODE)
+    series = build.tree.version.series
+    modules = modules or list(plan.profile.grammar_tests)
+    allowlist = project.regrtest_allowlist(series)
     outcomes = runner.regrtest_isolated(
-        runner.node_command(toolchain, build_dir),
-        PROJECT / "wasm" / "regrtest_node.py",
-        modules,
-        build_dir / "regrtest",
-        options,
+        build.command, project.REGRTEST_NODE_DRIVER, modules, build.directory / "regrtest", regrtest_options
     )
     allowed = runner.read_allowlist(allowlist) if allowlist.exists() else {}
     allowed = {m: t for m, t in allowed.items() if m in modules}
@@ -310,21 +224,21 @@ def cmd_regrtest_wasm(args, rest):
     failed = sum(len(o.failed) for o in outcomes)
     crashed = [o.module for o in outcomes if o.crashed]
     log.info(
-        f"regrtest under node ({_flavour(args)}): {len(outcomes)} modules, {total} tests, "
+        f"regrtest under node ({build.flavour.value}): {len(outcomes)} modules, {total} tests, "
         f"{failed} failing tests, modules that never finished: {', '.join(crashed) or 'none'}"
     )
     if _report("regrtest-wasm", problems):
-        log.info(f"per-module logs and JUnit reports: {build_dir / 'regrtest'}; allow-list: {allowlist}")
+        log.info(f"per-module logs and JUnit reports: {build.directory / 'regrtest'}; allow-list: {allowlist}")
         return 1
     return 0
 
 
 def cmd_demo(args, rest):
-    args.target = "browser"
-    _, build_dir = _built_wasm(args)
-    output = args.output or build_dir.with_name("demo")
-    with log.step(f"assembling the demo page in {output}"):
-        demo.assemble(build_dir, output)
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(targets.EMSCRIPTEN_BROWSER)
+        output = args.output or plan.cache.demo_dir(build.tree.version)
+        with log.step(f"assembling the demo page in {output}"):
+            demo.assemble(build.directory, output, plan.profile.emscripten)
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")
         return 0
@@ -341,29 +255,27 @@ def cmd_demo(args, rest):
 def cmd_fuzz(args, rest):
     if args.count < 1:
         raise HarnessError(f"--count must be at least 1, not {args.count}")
-    _, patched = _built_tree(args)
-    args.pristine = True
-    pristine_tree, pristine = _built_tree(args)
-    report_dir = _cache(args).build_dir(pristine_tree.version, "fuzz")
+    with planned(options.from_args(args)) as plan:
+        patched = plan.build(targets.NATIVE, Flavour.PATCHED)
+        pristine = plan.build(targets.NATIVE, Flavour.PRISTINE)
+        report_dir = plan.cache.fuzz_reports(pristine.tree.version)
     log.info(
-        f"fuzzing CPython {pristine_tree.version}: patched {patched} against pristine {pristine}, seed {args.seed}"
+        f"fuzzing CPython {pristine.tree.version}: patched {patched.command[0]} against pristine "
+        f"{pristine.command[0]}, seed {args.seed}"
     )
     return fuzz.run(
-        [str(patched)], [str(pristine)], ORACLE, pristine_tree.path / "Lib", args.count, args.seed, report_dir
+        patched.command, pristine.command, project.ORACLE, pristine.tree.path / "Lib", args.count, args.seed, report_dir
     )
 
 
 def cmd_check_patches(args, rest):
     """patches/ must equal a fresh export of the branch, and regen-all must find nothing to regenerate."""
-    _built(args)
-    with _locked_cache(args) as cache:
-        tree = _applied(args, cache)
-        series = series_dir(parse_request(str(tree.version)), args.patches)
+    with planned(options.from_args(args)) as plan:
+        build = plan.build(targets.NATIVE, Flavour.PATCHED)
+        tree, series = build.tree, plan.series_dir
         problems = patches.export_differences(tree, series) + patches.fresh_apply_differences(tree, series)
-        changed = native.regen_all_changes(tree, cache.build_dir(tree.version, "native"))
-    problems += [
-        f"{path}: changed by make regen-all (add its regen target to the build's regen step)" for path in changed
-    ]
+        changed = native.regen_all_changes(tree, build.directory, plan.profile.generated_files)
+    problems += [f"{path}: changed by make regen-all (add its regen target to the series' profile)" for path in changed]
     if _report("check-patches", problems):
         return 1
     log.info(
@@ -375,10 +287,13 @@ def cmd_check_patches(args, rest):
 
 def cmd_rebase(args, rest):
     """Apply a series (default: the one for --cpython's minor) onto the --cpython release."""
-    onto = parse_request(args.cpython)
-    source_series = series_dir(parse_request(args.series_from) if args.series_from else onto, args.patches)
-    with _locked_cache(args, need_series=False) as cache:
-        tree = _work_tree(args, cache, need_series=False)
+    # No series needed for the release itself: rebasing is how a new CPython version gets its first one.
+    chosen = options.from_args(args, need_series=False)
+    source_series = series_dir(parse_request(args.series_from) if args.series_from else chosen.request, chosen.patches)
+    with planned(chosen) as plan:
+        tree = plan.source
+        # A series without a profile can be neither built nor exported: say so before rebasing.
+        profiles.profile(tree.version.series)
         with log.step(f"rebasing {source_series} onto CPython {tree.version}"):
             conflicts = patches.rebase_series(tree, source_series)
         if _report("rebase", conflicts):
@@ -387,62 +302,19 @@ def cmd_rebase(args, rest):
                 "`git add` the files, `git am --continue`; then nox -s export-patches"
             )
             return 1
-        target = args.patches / tree.version.series
-        if target != source_series:
-            written = patches.export_series(tree, target)
-            log.info(f"the series applies to {tree.version}; exported {len(written)} patches to {target}")
+        if plan.series_dir != source_series:
+            written = patches.export_series(tree, plan.series_dir)
+            log.info(f"the series applies to {tree.version}; exported {len(written)} patches to {plan.series_dir}")
         else:
             log.info(f"the series applies cleanly to CPython {tree.version}")
     return 0
 
 
-def cmd_fetch(args, rest):
-    with _locked_cache(args) as cache:
-        tree = _work_tree(args, cache)
-    print(tree.path)
-
-
-def cmd_apply(args, rest):
-    with _locked_cache(args) as cache:
-        tree = _applied(args, cache)
-    print(tree.path)
-
-
-def cmd_build(args, rest):
-    args.configure_args = rest
-    print(_built(args))
-
-
-def cmd_venv(args, rest):
-    tree, python = _built_tree(args)
-    venv = venvs.ensure(
-        python, (args.path or _cache(args).root / "venvs" / f"cpython-{tree.version}{_suffix(args)}").resolve()
-    )
-    log.info(f"activate it with: . {venv / 'bin' / 'activate'}   (then pip install ... and python)")
-    print(venv)
-
-
-def cmd_run(args, rest):
-    return runner.run(_built(args), rest)
-
-
-def cmd_conformance(args, rest):
-    return runner.conformance(_built(args), CONFORMANCE, rest)
-
-
-def cmd_regrtest(args, rest):
-    tests, options = runner.split_regrtest_args(rest)
-    tests = tests or runner.grammar_tests(parse_request(args.cpython).series)
-    return runner.regrtest(_built(args), tests, native.jobs(), options)
-
-
 def cmd_export(args, rest):
     # No series needed: exporting is how a new CPython version gets its first one.
-    with _locked_cache(args, need_series=False) as cache:
-        tree = _work_tree(args, cache, need_series=False)
-        target = args.patches / tree.version.series
-        written = patches.export_series(tree, target)
-    log.info(f"exported {len(written)} patches to {target}")
+    with planned(options.from_args(args, need_series=False)) as plan:
+        written = patches.export_series(plan.source, plan.series_dir)
+    log.info(f"exported {len(written)} patches to {plan.series_dir}")
 
 
 def cmd_install_deps(args, rest):
@@ -454,24 +326,35 @@ def cmd_ci_matrix(args, rest):
 
 
 def cmd_paths(args, rest):
-    with _locked_cache(args) as cache:
-        tree = _work_tree(args, cache)
-        build_dir = cache.build_dir(tree.version, "native")
-        node_dir = cache.build_dir(tree.version, "wasm-node")
-        paths = {
-            "work tree": str(tree.path),
-            "build dir": str(build_dir),
-            "interpreter": str(native.interpreter(build_dir)),
+    """Where everything of one release is, and what is built; nothing is built or changed."""
+    with planned(options.from_args(args)) as plan:
+        tree = plan.source
+        found = {
+            "version": str(tree.version),
+            "work_tree": str(tree.path),
+            "pristine_tree": str(plan.cache.pristine_tree(tree.version)),
+            # The patched native interpreter, built or not: what most scripts want.
+            "interpreter": targets.NATIVE.command(plan, plan.directory(targets.NATIVE, Flavour.PATCHED))[0],
+            "builds": {},
         }
-        if (node_dir / "python.js").exists():
-            toolchain = _toolchain(args, cache, tree)
-            paths["wasm build dir"] = str(node_dir)
-            paths["wasm command"] = runner.node_command(toolchain, node_dir)
+        for target in targets.TARGETS.values():
+            for flavour in Flavour:
+                directory = plan.directory(target, flavour)
+                built = target.output(plan, directory).exists()
+                found["builds"].setdefault(target.name, {})[flavour.value] = {
+                    "directory": str(directory),
+                    "built": built,
+                    "command": target.command(plan, directory) if built else None,
+                }
     if args.json:
-        print(json.dumps(paths, indent=2))
+        print(json.dumps(found, indent=2))
         return
-    for name, value in paths.items():
-        print(f"{name + ':':<16}{shlex.join(value) if isinstance(value, list) else value}")
+    for name in ("version", "work_tree", "pristine_tree", "interpreter"):
+        print(f"{name.replace('_', ' ') + ':':<24}{found[name]}")
+    for name, flavours in found["builds"].items():
+        for flavour, build in flavours.items():
+            state = shlex.join(build["command"]) if build["command"] else ("built" if build["built"] else "not built")
+            print(f"{f'{name} ({flavour}):':<24}{build['directory']}  ({state})")
 
 
 if __name__ == "__main__":

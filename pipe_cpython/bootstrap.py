@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from . import deps, log
-from .cache import default_root
+from .cache import Cache, default_root
 from .errors import HarnessError
 
 NOX = "nox==2026.10.20"
@@ -28,7 +28,7 @@ MINIMUM_PYTHON = (3, 10)
 def tools_venv(cache_root: Path, python: str = sys.executable) -> Path:
     """Where nox lives for this interpreter and pin: a new pin or interpreter gets a new one."""
     key = hashlib.sha256(f"{NOX}\n{os.path.realpath(python)}".encode()).hexdigest()[:12]
-    return cache_root / "tools" / f"nox-{key}"
+    return Cache(cache_root).tools / f"nox-{key}"
 
 
 def system_venv_package() -> str | None:

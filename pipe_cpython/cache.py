@@ -1,11 +1,19 @@
 """The cache directory: one place for sources, build trees and toolchains.
 
-Layout (all under the cache root)::
+Every path in the cache is named here, and only here. Layout::
 
-    downloads/            verified tarballs, plus sources.json (origin + sha256)
-    apt/                  private apt state for Debian source packages
-    src/cpython-X.Y.Z/    the fork's git work tree (upstream tag + `pipe` branch)
-    build/cpython-X.Y.Z/  out-of-tree build directories, one per target
+    downloads/                     verified tarballs, plus sources.json (origin + sha256)
+    apt/                           private apt state for Debian source packages
+    src/cpython-X.Y.Z/             the fork's git work tree (upstream tag + `pipe` branch)
+    src/cpython-X.Y.Z-pristine/    a git worktree of the same tag, without the patches
+    build/cpython-X.Y.Z/<target>[-pristine]/   out-of-tree build directories, one per target and flavour
+    build/cpython-X.Y.Z/demo/      the assembled browser page
+    build/cpython-X.Y.Z/fuzz/      the fuzzer's reports
+    build/wasm-deps-emscripten-V/  libraries for WebAssembly, shared by every release built with Emscripten V
+    toolchains/debian-SUITE/       the Debian root Emscripten runs in
+    roots/                         Debian roots the tests make
+    tools/                         the pinned nox (./nox)
+    venvs/cpython-X.Y.Z[-pristine]/   `venv`'s virtual environments
 """
 
 from __future__ import annotations
@@ -48,8 +56,38 @@ class Cache:
     def work_tree(self, version: Version) -> Path:
         return self.root / "src" / f"cpython-{version}"
 
-    def build_dir(self, version: Version, target: str) -> Path:
-        return self.root / "build" / f"cpython-{version}" / target
+    def pristine_tree(self, version: Version) -> Path:
+        return self.root / "src" / f"cpython-{version}-pristine"
+
+    def release_builds(self, version: Version) -> Path:
+        return self.root / "build" / f"cpython-{version}"
+
+    def build_dir(self, version: Version, target: str, pristine: bool = False) -> Path:
+        return self.release_builds(version) / (f"{target}-pristine" if pristine else target)
+
+    def demo_dir(self, version: Version) -> Path:
+        return self.release_builds(version) / "demo"
+
+    def fuzz_reports(self, version: Version) -> Path:
+        return self.release_builds(version) / "fuzz"
+
+    def wasm_deps(self, emscripten: str) -> Path:
+        return self.root / "build" / f"wasm-deps-emscripten-{emscripten}"
+
+    @property
+    def toolchains(self) -> Path:
+        return self.root / "toolchains"
+
+    @property
+    def roots(self) -> Path:
+        return self.root / "roots"
+
+    @property
+    def tools(self) -> Path:
+        return self.root / "tools"
+
+    def venv(self, version: Version, pristine: bool = False) -> Path:
+        return self.root / "venvs" / (f"cpython-{version}-pristine" if pristine else f"cpython-{version}")
 
     def cached_versions(self) -> list[Version]:
         """Releases that already have a complete work tree here."""

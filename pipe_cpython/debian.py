@@ -8,7 +8,6 @@ Debian archive the host is already configured to use.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from . import log
 from .errors import HarnessError
+from .stamps import Stamp
 from .versions import Version
 
 DEFAULT_SUITES = ("bookworm", "trixie", "sid")
@@ -150,19 +150,17 @@ class AptSources:
                 hint="check the network and the host's apt configuration",
             )
         stamp.touch()
-        self._unserved_path().unlink(missing_ok=True)
+        self._unserved().clear()
 
-    def _unserved_path(self) -> Path:
-        return self.state_dir / "unserved.json"
+    def _unserved(self) -> Stamp:
+        return Stamp(self.state_dir / "unserved.json")
 
     def unserved(self) -> set[str]:
         """Versions the current index lists but the mirror answered 404 for."""
-        path = self._unserved_path()
-        return set(json.loads(path.read_text())) if path.exists() else set()
+        return set(self._unserved().read() or [])
 
     def _remember_unserved(self, package: SourcePackage) -> None:
-        known = self.unserved() | {f"{package.name}={package.debian_version}"}
-        self._unserved_path().write_text(json.dumps(sorted(known)) + "\n")
+        self._unserved().write(sorted(self.unserved() | {f"{package.name}={package.debian_version}"}))
 
     def versions_of(self, package: str) -> list[SourcePackage]:
         result = subprocess.run(["apt-cache", *self._options(), "showsrc", package], capture_output=True, text=True)

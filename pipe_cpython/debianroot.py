@@ -20,6 +20,7 @@ from pathlib import Path
 from . import deps, log
 from .errors import HarnessError
 from .process import run_logged
+from .stamps import Stamp
 
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The unstable suite's index can carry an expired Valid-Until on some mirrors.
@@ -114,13 +115,13 @@ class DebianRoot:
         return subprocess.run(self.command(argv, **kwargs), capture_output=True, text=True)
 
     @property
-    def record_path(self) -> Path:
+    def record_stamp(self) -> Stamp:
         # Beside the root, not in it: the root belongs to root, the record to whoever uses it.
-        return self.rootfs.with_name(self.rootfs.name + ".json")
+        return Stamp(self.rootfs.with_name(self.rootfs.name + ".json"))
 
     def record(self) -> dict | None:
         """What was recorded when the root was completed, or None when there is no complete root."""
-        return json.loads(self.record_path.read_text()) if self.record_path.exists() else None
+        return self.record_stamp.read()
 
     def runs(self, probes: list[list[str]]) -> bool:
         return all(self.output(probe).returncode == 0 for probe in probes)
@@ -131,7 +132,7 @@ class DebianRoot:
             if self.runs(probes):
                 return record
             log.warn(f"the Debian root {self.rootfs} is broken; rebuilding it")
-        self.record_path.unlink(missing_ok=True)
+        self.record_stamp.clear()
         # Made by the caller, so that the record can be written there even when the root is made through sudo.
         self.rootfs.parent.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
@@ -144,7 +145,7 @@ class DebianRoot:
             if subprocess.run(command, cwd=Path(__file__).resolve().parent.parent).returncode != 0:
                 raise HarnessError(f"making the Debian {self.spec.suite} root {self.rootfs} failed (see above)")
         record = {"suite": self.spec.suite, **describe(self)}
-        self.record_path.write_text(json.dumps(record) + "\n")
+        self.record_stamp.write(record)
         return record
 
 

@@ -17,10 +17,10 @@ from typing import ClassVar
 
 from . import deps, log
 from .errors import HarnessError
+from .profiles import EmscriptenProfile, ModuleKind
+from .project import DEMO_PAGE as PAGE
 
-PAGE = Path(__file__).resolve().parent.parent / "wasm" / "demo"
 PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css")
-INTERPRETER_FILES = ("python.js", "python.wasm", "python.data")
 VENDOR_FILES = {
     "xterm.js": "@xterm/xterm/lib/xterm.js",
     "xterm.css": "@xterm/xterm/css/xterm.css",
@@ -58,9 +58,21 @@ def install_terminal_library(page: Path = PAGE) -> Path:
     return modules
 
 
-def assemble(browser_build: Path, output: Path) -> Path:
+def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
+    """What the page loads of the browser build: the entry point, the wasm, the stdlib's file system image."""
+    if series.module_kind is not ModuleKind.CLASSIC:
+        # worker.js loads the factory with importScripts; an ES-module build needs import() there.
+        raise HarnessError(
+            f"this series' browser build is an ES module ({series.entry_point}); the page loads classic scripts only",
+            hint="teach wasm/demo/worker.js to import() the entry point for module builds",
+        )
+    return (series.entry_point, "python.wasm", "python.data")
+
+
+def assemble(browser_build: Path, output: Path, series: EmscriptenProfile) -> Path:
     """Copy the page, its terminal library and the browser build into `output`, ready to serve."""
-    missing = [name for name in INTERPRETER_FILES if not (browser_build / name).exists()]
+    files = interpreter_files(series)
+    missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
         raise HarnessError(
             f"the browser build in {browser_build} lacks {', '.join(missing)}",
@@ -74,7 +86,7 @@ def assemble(browser_build: Path, output: Path) -> Path:
         shutil.copy2(PAGE / name, staging / name)
     for name, source in VENDOR_FILES.items():
         shutil.copy2(modules / source, staging / "vendor" / name)
-    for name in INTERPRETER_FILES:
+    for name in files:
         shutil.copy2(browser_build / name, staging / name)
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())

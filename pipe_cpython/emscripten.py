@@ -20,9 +20,8 @@ from . import log
 from .debianroot import DebianRoot, RootSpec
 from .errors import HarnessError
 from .process import run_logged
+from .profiles import EmscriptenProfile, format_emscripten
 
-# The oldest Emscripten each CPython series builds with (its Tools/wasm README).
-MINIMUM_VERSION = {"3.11": (3, 1, 14), "3.13": (3, 1, 19)}
 # Debian 12's emscripten (3.1.6) is too old; trixie's 3.1.69 builds 3.11 and 3.13.
 DEFAULT_SUITE = "trixie"
 CHROOT_PACKAGES = (
@@ -36,10 +35,6 @@ def parse_emcc_version(text: str) -> tuple[int, int, int] | None:
     return tuple(int(n) for n in match.groups()) if match else None
 
 
-def format_version(version: tuple[int, ...]) -> str:
-    return ".".join(map(str, version))
-
-
 @dataclass
 class Toolchain:
     """Where emcc, emconfigure, emmake and node run."""
@@ -51,7 +46,7 @@ class Toolchain:
 
     def describe(self) -> str:
         where = f"Debian chroot {self.root.rootfs}" if self.root else "emsdk on PATH"
-        return f"Emscripten {format_version(self.version)} ({self.kind}: {where})"
+        return f"Emscripten {format_emscripten(self.version)} ({self.kind}: {where})"
 
     def command(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> list[str]:
         """`argv` as a command line that runs it in the toolchain's environment."""
@@ -67,26 +62,31 @@ class Toolchain:
         return subprocess.run(self.command(argv, cwd, env), capture_output=True, text=True)
 
 
-def find(series: str, toolchains_dir: Path, binds: list[Path], suite: str = DEFAULT_SUITE) -> Toolchain:
-    """The user's emsdk if it is usable, else the Debian chroot (created on first use)."""
-    minimum = MINIMUM_VERSION.get(series, (3, 1, 19))
+def find(
+    series: str, needs: EmscriptenProfile, toolchains_dir: Path, binds: list[Path], suite: str = DEFAULT_SUITE
+) -> Toolchain:
+    """The user's emsdk if it can build the series, else the Debian chroot (created on first use)."""
     emsdk = _emsdk_toolchain()
-    if emsdk and emsdk.version >= minimum:
-        log.info(f"toolchain: {emsdk.describe()}")
-        return emsdk
+    if emsdk and not (refusal := needs.refusal(emsdk.version)):
+        return _chosen(emsdk, needs)
     if emsdk:
         log.info(
-            f"emsdk's Emscripten {format_version(emsdk.version)} is older than the {format_version(minimum)} "
-            f"CPython {series} needs; using a Debian chroot instead"
+            f"emsdk's Emscripten {format_emscripten(emsdk.version)} cannot build CPython {series} ({refusal}); "
+            "using a Debian chroot instead"
         )
     toolchain = chroot_toolchain(debian_root(toolchains_dir, suite), binds)
-    if toolchain.version < minimum:
+    if refusal := needs.refusal(toolchain.version):
         raise HarnessError(
-            f"Debian {suite}'s {toolchain.describe()} is older than the {format_version(minimum)} "
-            f"CPython {series} needs",
+            f"Debian {suite}'s {toolchain.describe()} cannot build CPython {series}: {refusal}",
             hint="pick a newer suite (--emscripten-suite sid) or install emsdk",
         )
+    return _chosen(toolchain, needs)
+
+
+def _chosen(toolchain: Toolchain, needs: EmscriptenProfile) -> Toolchain:
     log.info(f"toolchain: {toolchain.describe()}")
+    if needs.pinned and toolchain.version != needs.pinned:
+        log.warn(f"the CPython tree pins Emscripten {format_emscripten(needs.pinned)}; building with another")
     return toolchain
 
 

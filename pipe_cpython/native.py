@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -11,13 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import buildtree, deps, log, patches
+from . import buildtree, deps, log
 from .errors import HarnessError
 from .process import run_logged
 from .sources import WorkTree
+from .stamps import Stamp
 
 CONFIGURE_STAMP = ".pipe-cpython-configure.json"
-REGEN_TARGETS = ("regen-token", "regen-ast", "regen-pegen")
 
 
 def jobs() -> int:
@@ -30,17 +29,17 @@ def interpreter(build_dir: Path) -> Path:
 
 def configured_with(build_dir: Path, wanted: dict) -> bool:
     """True when `build_dir` was configured with exactly these inputs; otherwise forget any earlier result."""
-    stamp = build_dir / CONFIGURE_STAMP
-    if (build_dir / "Makefile").exists() and stamp.exists() and json.loads(stamp.read_text()) == wanted:
+    stamp = configure_stamp(build_dir)
+    if (build_dir / "Makefile").exists() and stamp.matches(wanted):
         log.detail(f"{build_dir} is configured already")
         return True
-    stamp.unlink(missing_ok=True)
+    stamp.clear()
     return False
 
 
-def record_configured(build_dir: Path, wanted: dict) -> None:
+def configure_stamp(build_dir: Path) -> Stamp:
     """Written only after configure succeeded, so an interrupted configure is redone."""
-    (build_dir / CONFIGURE_STAMP).write_text(json.dumps(wanted, indent=2) + "\n")
+    return Stamp(build_dir / CONFIGURE_STAMP)
 
 
 def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> None:
@@ -56,7 +55,7 @@ def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> No
     (build_dir / "config.cache").unlink(missing_ok=True)
     with log.step(f"configuring CPython {tree.version} in {build_dir}"):
         run_logged([str(script), *args], build_dir, build_dir / "configure.log", "configure")
-    record_configured(build_dir, wanted)
+    configure_stamp(build_dir).write(wanted)
 
 
 def module_states(build_dir: Path) -> dict[str, str]:
@@ -80,13 +79,13 @@ def check_modules(build_dir: Path) -> None:
 
 def unconfigure(build_dir: Path) -> None:
     """Forget configure's result so the next build reruns it (after installing packages, say)."""
-    (build_dir / CONFIGURE_STAMP).unlink(missing_ok=True)
+    configure_stamp(build_dir).clear()
 
 
-def regen(build_dir: Path) -> None:
+def regen(build_dir: Path, targets: tuple[str, ...]) -> None:
     """Regenerate the parser, tokens and AST files from the patched sources (no-op when current)."""
-    with log.step("regenerating tokens, AST and parser (make " + " ".join(REGEN_TARGETS) + ")"):
-        run_logged(["make", *REGEN_TARGETS], build_dir, build_dir / "regen.log", "make regen")
+    with log.step("regenerating tokens, AST and parser (make " + " ".join(targets) + ")"):
+        run_logged(["make", *targets], build_dir, build_dir / "regen.log", "make regen")
 
 
 def make(build_dir: Path, extra_args: list[str] = ()) -> None:
@@ -105,7 +104,10 @@ def build(
     make_args: list[str] = (),
     allow_missing_modules: bool = False,
 ) -> Path:
-    """Configure (once), regenerate, compile; return the interpreter."""
+    """Configure (once), check the optional modules, compile; return the interpreter.
+
+    The tree must be prepared already (the build plan applies the series and regenerates).
+    """
     configure(tree, build_dir, configure_args)
     if allow_missing_modules:
         states = module_states(build_dir)
@@ -118,8 +120,6 @@ def build(
         except HarnessError:
             unconfigure(build_dir)
             raise
-    regen(build_dir)
-    patches.hide_generated_changes(tree)
     make(build_dir, make_args)
     return interpreter(build_dir)
 
@@ -130,16 +130,16 @@ def clean(build_dir: Path) -> None:
             shutil.rmtree(build_dir)
 
 
-def regen_all_changes(tree: WorkTree, build_dir: Path) -> list[str]:
+def regen_all_changes(tree: WorkTree, build_dir: Path, generated: tuple[str, ...]) -> list[str]:
     """Files that CPython's `make regen-all` changes after the harness's own regen (none when complete)."""
-    before = _work_tree_state(tree.path)
+    before = _work_tree_state(tree.path, generated)
     with log.step("checking that make regen-all changes no generated file"):
         run_logged(["make", "regen-all"], build_dir, build_dir / "regen-all.log", "make regen-all")
-    after = _work_tree_state(tree.path)
+    after = _work_tree_state(tree.path, generated)
     return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
 
 
-def _work_tree_state(path: Path) -> dict[str, str]:
+def _work_tree_state(path: Path, generated: tuple[str, ...]) -> dict[str, str]:
     """Content hashes of every file git sees as modified or new in the work tree."""
     listed = (
         subprocess.run(
@@ -149,5 +149,5 @@ def _work_tree_state(path: Path) -> dict[str, str]:
         .split("\0")
     )
     # The regenerated files are hidden from `git ls-files -m` (see patches.hide_generated_changes).
-    names = {*listed, *patches.GENERATED_FILES}
+    names = {*listed, *generated}
     return {name: hashlib.sha256((path / name).read_bytes()).hexdigest() for name in names if (path / name).is_file()}

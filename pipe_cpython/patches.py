@@ -9,32 +9,24 @@ Generated files are never part of either: ``make regen-*`` rebuilds them.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from . import gitrepo, log
+from . import gitrepo, log, profiles
 from .errors import HarnessError
 from .sources import WorkTree
+from .stamps import Stamp
 
 BRANCH = "pipe"
 _STATE = "pipe-cpython-applied.json"
 
-# What `make regen-token regen-ast regen-pegen` writes: never committed, never exported.
-GENERATED_FILES = (
-    "Doc/library/token-list.inc",
-    "Include/internal/pycore_ast.h",
-    "Include/internal/pycore_ast_state.h",
-    "Include/internal/pycore_token.h",
-    "Include/token.h",  # 3.11; later series generate the internal header above instead
-    "Lib/token.py",
-    "Parser/parser.c",
-    "Parser/token.c",
-    "Python/Python-ast.c",
-)
+
+def generated_files(tree: WorkTree) -> tuple[str, ...]:
+    """What the series' regen writes: never committed, never exported (the series' profile says which)."""
+    return profiles.profile(tree.version.series).generated_files
 
 
 def hide_generated_changes(tree: WorkTree) -> None:
@@ -43,7 +35,7 @@ def hide_generated_changes(tree: WorkTree) -> None:
     The patches never touch these files, so git never needs to; a user who
     commits one by mistake still has it left out of the export.
     """
-    present = [path for path in GENERATED_FILES if (tree.path / path).exists()]
+    present = [path for path in generated_files(tree) if (tree.path / path).exists()]
     if present:
         gitrepo.git("update-index", "--skip-worktree", "--", *present, cwd=tree.path)
 
@@ -59,13 +51,13 @@ def series_digest(series_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _state_path(tree: WorkTree) -> Path:
-    return tree.path / ".git" / _STATE
+def _state(tree: WorkTree) -> Stamp:
+    """Which series the branch was made from, and its head then (an edited branch has another head)."""
+    return Stamp(tree.path / ".git" / _STATE)
 
 
-def _read_state(tree: WorkTree) -> dict | None:
-    path = _state_path(tree)
-    return json.loads(path.read_text()) if path.exists() else None
+def _record_applied(tree: WorkTree, series_dir: Path) -> None:
+    _state(tree).write({"series": series_digest(series_dir), "head": gitrepo.rev(BRANCH, tree.path)})
 
 
 def apply_series(tree: WorkTree, series_dir: Path, force: bool = False) -> bool:
@@ -76,7 +68,7 @@ def apply_series(tree: WorkTree, series_dir: Path, force: bool = False) -> bool:
     """
     _abort_interrupted_am(tree)
     digest = series_digest(series_dir)
-    state = _read_state(tree)
+    state = _state(tree).read()
     head = gitrepo.rev(f"refs/heads/{BRANCH}", tree.path)
     edited = state is not None and head is not None and head != state["head"]
     if state and state["series"] == digest and head:
@@ -92,7 +84,7 @@ def apply_series(tree: WorkTree, series_dir: Path, force: bool = False) -> bool:
             "that are not in it",
             hint="export your branch first (nox -s export-patches), or pass --force to discard those commits",
         )
-    _apply(tree, series_dir, digest)
+    _apply(tree, series_dir)
     return True
 
 
@@ -108,9 +100,9 @@ def _abort_interrupted_am(tree: WorkTree) -> None:
         gitrepo.git("am", "--abort", cwd=tree.path, check=False)
 
 
-def _apply(tree: WorkTree, series_dir: Path, digest: str) -> None:
+def _apply(tree: WorkTree, series_dir: Path) -> None:
     patches = series_files(series_dir)
-    _state_path(tree).unlink(missing_ok=True)
+    _state(tree).clear()
     before = _touched_files(tree)
     with log.step(f"applying {len(patches)} patches from {series_dir} onto {tree.version.tag}"):
         gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
@@ -132,14 +124,13 @@ def _apply(tree: WorkTree, series_dir: Path, digest: str) -> None:
                 "'Editing the fork'); the work tree was reset to the pristine tag",
             )
     _keep_unchanged_times(tree, before)
-    head = gitrepo.rev(BRANCH, tree.path)
-    _state_path(tree).write_text(json.dumps({"series": digest, "head": head}) + "\n")
+    _record_applied(tree, series_dir)
 
 
 def _touched_files(tree: WorkTree) -> dict[str, tuple[bytes, int]]:
     """Content and mtime of each file the applied series (or regen) made, before the series is re-applied."""
     changed = gitrepo.git("diff", "--name-only", "-z", tree.version.tag, "HEAD", cwd=tree.path).split("\0")
-    names = {name for name in changed if name} | set(GENERATED_FILES)
+    names = {name for name in changed if name} | set(generated_files(tree))
     paths = {name: tree.path / name for name in names}
     return {name: (path.read_bytes(), path.stat().st_mtime_ns) for name, path in paths.items() if path.is_file()}
 
@@ -151,11 +142,12 @@ def _keep_unchanged_times(tree: WorkTree, before: dict[str, tuple[bytes, int]]) 
     Regenerated files get their previous content back too: regen, which every
     build runs first, rewrites them only if the new sources change them.
     """
+    generated = generated_files(tree)
     for name, (content, mtime) in before.items():
         path = tree.path / name
         if not path.is_file():
             continue
-        if name in GENERATED_FILES:
+        if name in generated:
             path.write_bytes(content)
         elif path.read_bytes() != content:
             continue
@@ -182,7 +174,7 @@ def _format_patches(tree: WorkTree, staging: Path) -> list[Path]:
     """The `pipe` branch as stable `git format-patch` files in `staging` (created afresh)."""
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    excludes = [f":(exclude){path}" for path in GENERATED_FILES]
+    excludes = [f":(exclude){path}" for path in generated_files(tree)]
     gitrepo.git(
         "format-patch",
         "-q",
@@ -212,8 +204,7 @@ def export_series(tree: WorkTree, series_dir: Path) -> list[Path]:
         shutil.rmtree(series_dir)
     staging.rename(series_dir)
     # The branch now is the series: record that, so the next apply keeps it.
-    head = gitrepo.rev(BRANCH, tree.path)
-    _state_path(tree).write_text(json.dumps({"series": series_digest(series_dir), "head": head}) + "\n")
+    _record_applied(tree, series_dir)
     return series_files(series_dir)
 
 
@@ -244,7 +235,7 @@ def rebase_series(tree: WorkTree, series_dir: Path) -> list[str]:
     _abort_interrupted_am(tree)
     patches = series_files(series_dir)
     gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
-    _state_path(tree).unlink(missing_ok=True)
+    _state(tree).clear()
     result = gitrepo.git_result(
         "am", "--quiet", "--committer-date-is-author-date", *map(str, patches), cwd=tree.path, env=gitrepo.IDENTITY
     )
@@ -252,8 +243,7 @@ def rebase_series(tree: WorkTree, series_dir: Path) -> list[str]:
         patch = stopped_at(result.stdout + result.stderr, patches) or patches[0]
         rejected = gitrepo.git_result("apply", "--reject", "--verbose", str(patch), cwd=tree.path)
         return [f"{patch.name}: {line}" for line in rejection_report(rejected.stderr + rejected.stdout)]
-    head = gitrepo.rev(BRANCH, tree.path)
-    _state_path(tree).write_text(json.dumps({"series": series_digest(series_dir), "head": head}) + "\n")
+    _record_applied(tree, series_dir)
     return []
 
 

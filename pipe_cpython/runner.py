@@ -9,34 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from . import log
-from .emscripten import Toolchain
 from .errors import HarnessError
-
-# CPython's own tests that exercise what the patch series touches.
-GRAMMAR_TESTS = (
-    "test_grammar",
-    "test_syntax",
-    "test_ast",
-    "test_unparse",
-    "test_tokenize",
-    "test_compile",
-    "test_peepholer",
-    "test_dis",
-    "test_future_stmt",
-    "test_traceback",
-    "test_fstring",
-    "test_exceptions",
-)
-
-# Before 3.12 the __future__ tests were the single module test_future.
-_EARLIER_NAMES = {"3.11": {"test_future_stmt": "test_future"}}
-
-
-def grammar_tests(series: str) -> list[str]:
-    """GRAMMAR_TESTS as named in the given CPython series."""
-    renamed = _EARLIER_NAMES.get(series, {})
-    return [renamed.get(test, test) for test in GRAMMAR_TESTS]
-
 
 # regrtest options whose value can look like a test name (`-m test_foo` selects, it does not name a module).
 _VALUED_OPTIONS = {"-m", "--match", "-i", "--ignore", "--matchfile", "--ignorefile", "--fromfile", "-u", "--use"}
@@ -63,11 +36,6 @@ print(2 |> double |> increment |> double)
 
 def interpreter_command(python: Path | list[str]) -> list[str]:
     return [str(python)] if isinstance(python, Path) else python
-
-
-def node_command(toolchain: Toolchain, build_dir: Path) -> list[str]:
-    """The node build's interpreter as a command line (node needs a deeper JS stack for CPython's recursion)."""
-    return toolchain.command(["node", "--stack-size=4000", str(build_dir / "python.js")], Path.cwd())
 
 
 def run(python: Path | list[str], args: list[str]) -> int:

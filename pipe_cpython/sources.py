@@ -7,7 +7,6 @@ and their checksum or commit, is recorded in ``.git/pipe-cpython-source.json``.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 from . import debian, download, gitrepo, log
 from .cache import Cache
 from .errors import HarnessError
+from .stamps import Stamp
 from .versions import Request, Version, newest_first
 
 GITHUB_URL = "https://github.com/python/cpython"
@@ -102,14 +102,13 @@ def _work_tree_from(origin: Origin, request: Request, cache: Cache, sha256: str 
 
 def existing(cache: Cache, version: Version) -> WorkTree | None:
     path = cache.work_tree(version)
-    if (path / ".git" / _RECORD).exists():
+    if _record(path).exists():
         return WorkTree(path, version)
     return None
 
 
-def pristine_twin(tree: WorkTree) -> WorkTree:
-    """A second checkout of the same release without the patches (a git worktree at the tag), for comparisons."""
-    path = tree.path.with_name(f"{tree.path.name}-pristine")
+def pristine_twin(tree: WorkTree, path: Path) -> WorkTree:
+    """A second checkout of the same release at `path`, without the patches (a git worktree at the tag)."""
     if not (path / ".git").exists():
         if path.exists():
             shutil.rmtree(path)
@@ -118,8 +117,13 @@ def pristine_twin(tree: WorkTree) -> WorkTree:
     return WorkTree(path, tree.version)
 
 
+def _record(path: Path) -> Stamp:
+    """Where a work tree's sources came from; written last, so a tree without it is incomplete."""
+    return Stamp(path / ".git" / _RECORD)
+
+
 def record(path: Path) -> dict:
-    return json.loads((path / ".git" / _RECORD).read_text())
+    return _record(path).read()
 
 
 # -- git ------------------------------------------------------------------
@@ -221,8 +225,8 @@ def _parse_patchlevel(text: str) -> Version | None:
 
 def _checked_sha256(tarball: Path, cache: Cache, expected: str | None, origin: str) -> str:
     """Verify against the pin, else against what was recorded when it was first fetched."""
-    records_path = cache.downloads / "sources.json"
-    records = json.loads(records_path.read_text()) if records_path.exists() else {}
+    records_stamp = Stamp(cache.downloads / "sources.json")
+    records = records_stamp.read() or {}
     pinned = expected or records.get(tarball.name, {}).get("sha256")
     if pinned:
         download.verify(tarball, pinned, origin)
@@ -230,8 +234,7 @@ def _checked_sha256(tarball: Path, cache: Cache, expected: str | None, origin: s
     else:
         checksum = download.sha256_of(tarball)
     records[tarball.name] = {"sha256": checksum, "origin": origin}
-    cache.downloads.mkdir(parents=True, exist_ok=True)
-    records_path.write_text(json.dumps(records, indent=2, sort_keys=True) + "\n")
+    records_stamp.write(records)
     return checksum
 
 
@@ -276,7 +279,7 @@ def _fresh_partial(final: Path) -> Path:
 
 
 def _finish(partial: Path, final: Path, version: Version, source: dict) -> WorkTree:
-    (partial / ".git" / _RECORD).write_text(json.dumps({"version": str(version), **source}, indent=2) + "\n")
+    _record(partial).write({"version": str(version), **source})
     partial.rename(final)
     log.info(f"CPython {version} sources ready in {final}")
     return WorkTree(final, version)

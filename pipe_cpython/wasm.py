@@ -1,11 +1,10 @@
 """The WebAssembly build: pinned libraries, then CPython cross-compiled with Emscripten.
 
-Build directories, per release::
-
-    build/wasm-deps-emscripten-V/       zlib, bzip2, sqlite3, mpdecimal: sources and an install prefix,
-                                        shared by every CPython release built with Emscripten V
-    build/cpython-X.Y.Z/wasm-node/      --with-emscripten-target=node    (python.js + python.wasm)
-    build/cpython-X.Y.Z/wasm-browser/   --with-emscripten-target=browser (+ python.data, the stdlib)
+Libraries (zlib, bzip2, sqlite3, mpdecimal) are built once per Emscripten
+version into the cache's wasm-deps directory and shared by every release; each
+Emscripten target (node, browser) of a release has its own build directory.
+How a series is configured (its config.site, whether configure takes
+--with-emscripten-target, the stack size) is its profile's.
 
 The build python is the patched native interpreter of the same work tree: it
 freezes modules and byte-compiles the stdlib, so it must speak `|>` too.
@@ -22,12 +21,12 @@ from pathlib import Path
 
 from . import buildtree, debian, download, log, native
 from .cache import Cache
-from .emscripten import Toolchain, format_version
+from .emscripten import Toolchain
 from .errors import HarnessError
+from .profiles import EmscriptenProfile, format_emscripten
+from .project import PINS
 from .sources import WorkTree
-
-PINS = Path(__file__).resolve().parent.parent / "wasm" / "pins.json"
-TARGETS = ("node", "browser")
+from .stamps import Stamp
 
 # How each pinned library is built into $PREFIX, run with sh in its unpacked source tree.
 RECIPES = {
@@ -85,9 +84,9 @@ def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain) -> Path:
     """Build every pinned library once into deps_dir/prefix; return the prefix."""
     prefix = deps_dir / "prefix"
     for pin in load_pins():
-        stamp = deps_dir / f"{pin.name}.built.json"
+        stamp = Stamp(deps_dir / f"{pin.name}.built.json")
         wanted = {"sha256": pin.sha256, "recipe": RECIPES[pin.name], "toolchain": list(toolchain.version)}
-        if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        if stamp.matches(wanted):
             continue
         tarball = fetch_pin(pin, cache)
         source = deps_dir / "src" / pin.name
@@ -104,7 +103,7 @@ def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain) -> Path:
                 f"building {pin.name}",
                 env={"PREFIX": str(prefix), "JOBS": str(native.jobs())},
             )
-        stamp.write_text(json.dumps(wanted) + "\n")
+        stamp.write(wanted)
     return prefix
 
 
@@ -124,11 +123,17 @@ def library_flags(prefix: Path) -> dict[str, str]:
 
 
 def configure(
-    tree: WorkTree, build_dir: Path, target: str, toolchain: Toolchain, build_python: Path, prefix: Path
+    tree: WorkTree,
+    series: EmscriptenProfile,
+    build_dir: Path,
+    target: str,
+    toolchain: Toolchain,
+    build_python: Path,
+    prefix: Path,
 ) -> None:
-    """Run emconfigure for one target unless it already ran with the same inputs."""
+    """Run emconfigure for one target (node or browser) unless it already ran with the same inputs."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    config_site = tree.path / "Tools" / "wasm" / "config.site-wasm32-emscripten"
+    config_site = series.config_site(tree.path)
     build_triple = subprocess.run(
         [str(tree.path / "config.guess")], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -136,14 +141,13 @@ def configure(
         "-C",
         "--host=wasm32-unknown-emscripten",
         f"--build={build_triple}",
-        f"--with-emscripten-target={target}",
+        *([f"--with-emscripten-target={target}"] if series.target_option else []),
         f"--with-build-python={build_python}",
         # With mimalloc, sys.stdout and friends are None under node.
         "--without-mimalloc",
         *(f"{k}={v}" for k, v in library_flags(prefix).items()),
     ]
-    # 3.13 sets no stack size; the default is too small for the interpreter.
-    env = {"CONFIG_SITE": str(config_site), "LDFLAGS": "-sSTACK_SIZE=5MB"}
+    env = {"CONFIG_SITE": str(config_site), "LDFLAGS": f"-sSTACK_SIZE={series.stack_size}"}
     wanted = {
         "args": args,
         "env": env,
@@ -170,7 +174,7 @@ def configure(
             log.warn("configure failed with a reused config.cache; retrying without it")
             (build_dir / "config.cache").unlink()
             toolchain.run(command, build_dir, build_dir / "configure.log", "emconfigure", env)
-    native.record_configured(build_dir, wanted)
+    native.configure_stamp(build_dir).write(wanted)
 
 
 def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
@@ -182,10 +186,10 @@ def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
     cache_file = build_dir / "config.cache"
     cache_file.unlink(missing_ok=True)
     for sibling in sorted(build_dir.parent.glob("wasm-*")):
-        stamp = sibling / native.CONFIGURE_STAMP
-        if sibling == build_dir or not stamp.exists() or not (sibling / "config.cache").exists():
+        recorded = native.configure_stamp(sibling).read()
+        if sibling == build_dir or recorded is None or not (sibling / "config.cache").exists():
             continue
-        if json.loads(stamp.read_text()).get("checks") == wanted["checks"]:
+        if recorded.get("checks") == json.loads(json.dumps(wanted["checks"])):
             log.info(f"reusing the autoconf cache of {sibling.name}")
             shutil.copy(sibling / "config.cache", cache_file)
             return
@@ -196,13 +200,19 @@ def make(build_dir: Path, toolchain: Toolchain) -> None:
         toolchain.run(["emmake", "make", f"-j{native.jobs()}"], build_dir, build_dir / "make.log", "emmake make")
 
 
-def build(tree: WorkTree, cache: Cache, target: str, toolchain: Toolchain, build_python: Path, name: str) -> Path:
-    """Libraries, configure, make for one target into build/<release>/<name>; return that directory."""
-    if target not in TARGETS:
-        raise HarnessError(f"unknown wasm target {target!r}", hint=f"use one of: {', '.join(TARGETS)}")
-    deps_dir = cache.root / "build" / f"wasm-deps-emscripten-{format_version(toolchain.version)}"
-    prefix = build_deps(cache, deps_dir, toolchain)
-    build_dir = cache.build_dir(tree.version, name)
-    configure(tree, build_dir, target, toolchain, build_python, prefix)
+def build(
+    tree: WorkTree,
+    series: EmscriptenProfile,
+    cache: Cache,
+    build_dir: Path,
+    target: str,
+    toolchain: Toolchain,
+    build_python: Path,
+) -> None:
+    """Libraries, configure, make for one Emscripten target (node or browser) into `build_dir`."""
+    prefix = build_deps(cache, cache.wasm_deps(format_emscripten(toolchain.version)), toolchain)
+    configure(tree, series, build_dir, target, toolchain, build_python, prefix)
     make(build_dir, toolchain)
-    return build_dir
+    entry = build_dir / series.entry_point
+    if not entry.exists():
+        raise HarnessError(f"emmake make finished but {entry} is missing", hint=f"see {build_dir / 'make.log'}")

@@ -59,7 +59,12 @@ def test_paths_as_json_for_scripts(capsys, fake_upstream, tmp_path):
     assert main(["paths", "--json", "--source", f"file://{fake_upstream}", "--cache", str(tmp_path / "c")]) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["interpreter"].endswith("/native/python")
-    assert "wasm command" not in found, "no wasm build yet"
+    assert found["builds"]["emscripten-node"]["patched"] == {
+        "directory": str(tmp_path / "c" / "build" / "cpython-3.13.99" / "wasm-node"),
+        "built": False,
+        "command": None,
+    }, "no wasm build yet"
+    assert found["builds"]["native"]["pristine"]["directory"].endswith("/native-pristine")
 
 
 def test_a_command_from_elsewhere_counts_as_its_package(monkeypatch):

@@ -47,7 +47,7 @@ def test_quick_start_is_two_commands():
 
 def base_root(suite: str) -> debianroot.DebianRoot:
     """The cached stock root: made once, checked before every use, remade when broken."""
-    home = cache_mod.default_root() / "roots" / f"first-run-{suite}"
+    home = cache_mod.Cache(cache_mod.default_root()).roots / f"first-run-{suite}"
     spec = debianroot.RootSpec(suite, include=("git", "python3", "ca-certificates", "sudo"), host_files=HOST_FILES)
     root = debianroot.DebianRoot(home / "rootfs", spec)
 

@@ -110,6 +110,6 @@ def test_regen_all_changes_reports_only_what_regen_all_touched(tmp_path):
     build_dir.mkdir()
     tree = WorkTree(src, Version(3, 13, 99))
     (build_dir / "Makefile").write_text("regen-all:\n\t@true\n")
-    assert native.regen_all_changes(tree, build_dir) == []
+    assert native.regen_all_changes(tree, build_dir, ()) == []
     (build_dir / "Makefile").write_text(f"regen-all:\n\techo stale > {src}/grammar.txt\n\techo new > {src}/extra.h\n")
-    assert native.regen_all_changes(tree, build_dir) == ["extra.h", "grammar.txt"]
+    assert native.regen_all_changes(tree, build_dir, ()) == ["extra.h", "grammar.txt"]

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from pipe_cpython import debian, debianroot, emscripten, runner, wasm
+from pipe_cpython import debian, debianroot, emscripten, profiles, runner, wasm
 from pipe_cpython.errors import HarnessError
 
 
@@ -37,7 +37,7 @@ def fake_emcc(directory, version):
 def test_active_emsdk_of_a_good_version_is_chosen(tmp_path, monkeypatch):
     fake_emcc(tmp_path, "3.1.58")
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    toolchain = emscripten.find("3.13", tmp_path / "toolchains", [])
+    toolchain = emscripten.find("3.13", profiles.profile("3.13").emscripten, tmp_path / "toolchains", [])
     assert toolchain.kind == "emsdk" and toolchain.version == (3, 1, 58)
     assert toolchain.command(["emcc", "-v"], tmp_path)[-2:] == ["emcc", "-v"]
 
@@ -47,7 +47,7 @@ def test_too_old_emsdk_without_root_says_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(emscripten.os, "geteuid", lambda: 1000)
     with pytest.raises(HarnessError, match="needs root") as info:
-        emscripten.find("3.13", tmp_path / "toolchains", [])
+        emscripten.find("3.13", profiles.profile("3.13").emscripten, tmp_path / "toolchains", [])
     assert "emsdk" in info.value.hint
 
 

@@ -1,0 +1,123 @@
+"""What the user asked for, read once from the command line and the environment, checked before anything runs."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import emscripten, profiles, project, sources
+from .cache import CACHE_ENV, Cache, default_root
+from .versions import Request, parse_request, series_dir
+
+
+class Flavour(enum.Enum):
+    """The fork, or the same release without the patches (the baseline every comparison needs)."""
+
+    PATCHED = "patched"
+    PRISTINE = "pristine"
+
+    @property
+    def pristine(self) -> bool:
+        return self is Flavour.PRISTINE
+
+
+@dataclass(frozen=True)
+class Options:
+    request: Request
+    origins: tuple[sources.Origin, ...]
+    sha256: str | None
+    patches: Path
+    cache: Cache
+    flavour: Flavour = Flavour.PATCHED
+    clean: bool = False
+    force: bool = False
+    allow_missing_modules: bool = False
+    # Only `build` takes configure arguments (after --); every other step builds with none.
+    configure_args: tuple[str, ...] = ()
+    emscripten_suite: str = emscripten.DEFAULT_SUITE
+
+    @property
+    def series_dir(self) -> Path:
+        return series_dir(self.request, self.patches)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every step takes (the source, the cache, the patches, verbosity)."""
+    parser.add_argument(
+        "--cpython",
+        default=os.environ.get("PIPE_CPYTHON_VERSION", "3.13"),
+        help="series (3.13: newest release) or release (3.13.5); env PIPE_CPYTHON_VERSION",
+    )
+    parser.add_argument(
+        "--source",
+        default=os.environ.get("PIPE_CPYTHON_SOURCE", "auto"),
+        help="auto, git, a git URL/path, a tarball path/URL, or debian[:suite,...]; env PIPE_CPYTHON_SOURCE",
+    )
+    parser.add_argument("--sha256", help="expected sha256 of a tarball source")
+    parser.add_argument(
+        "--patches",
+        type=Path,
+        default=Path(os.environ.get("PIPE_CPYTHON_PATCHES", project.PATCHES)),
+        help="directory of patch series, one X.Y subdirectory each (env PIPE_CPYTHON_PATCHES)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=None, help=f"cache directory (env {CACHE_ENV}; default ~/.cache/pipe-cpython)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show every command and its output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+
+
+def set_defaults(parser: argparse.ArgumentParser) -> None:
+    """What a step without the build or Emscripten options means by them, so every step reads the same names."""
+    parser.set_defaults(
+        clean=False, force=False, allow_missing_modules=False, pristine=False, emscripten_suite=emscripten.DEFAULT_SUITE
+    )
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--clean", action="store_true", help="remove the build directory first")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="re-apply the series even if it discards unexported commits on the pipe branch",
+    )
+    parser.add_argument(
+        "--allow-missing-modules", action="store_true", help="build even when optional modules' headers are missing"
+    )
+    parser.add_argument("--pristine", action="store_true", help="the same release without the patches, to compare")
+
+
+def add_emscripten_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--emscripten-suite",
+        default=os.environ.get("PIPE_CPYTHON_EMSCRIPTEN_SUITE", emscripten.DEFAULT_SUITE),
+        help="Debian suite of the emscripten chroot, when no emsdk is active (env PIPE_CPYTHON_EMSCRIPTEN_SUITE)",
+    )
+
+
+def from_args(args: argparse.Namespace, need_series: bool = True, configure_args: list[str] = ()) -> Options:
+    """Options from parsed arguments; a bad version, series, profile or source fails here, before any work.
+
+    `need_series` is False for the steps that make a series (export, rebase).
+    """
+    request = parse_request(args.cpython)
+    patches = args.patches.resolve()
+    if need_series:
+        series_dir(request, patches)
+        profiles.profile(request.series)
+    return Options(
+        request=request,
+        origins=tuple(sources.parse_origins(args.source)),
+        sha256=args.sha256,
+        patches=patches,
+        cache=Cache(args.cache.resolve() if args.cache else default_root()),
+        flavour=Flavour.PRISTINE if args.pristine else Flavour.PATCHED,
+        clean=args.clean,
+        force=args.force,
+        allow_missing_modules=args.allow_missing_modules,
+        configure_args=tuple(configure_args),
+        emscripten_suite=args.emscripten_suite,
+    )

@@ -1,0 +1,180 @@
+"""What differs between CPython series, as data: one profile per series.
+
+Everything the harness knows about one series lives here: the files its
+`make regen-*` writes, the regen targets, the names of its grammar tests, and
+how its Emscripten build is driven. Nothing else in the harness tests a series
+number. A new series is a new entry in `PROFILES` (README.md, "Adding a
+CPython version"); an unknown series is an error that says so.
+
+Where a CPython tree keeps its own WebAssembly data (`config.toml` beside its
+Emscripten driver, from 3.14 on: "any data that can vary between Python
+versions is to be kept in this file"), `for_tree` overlays it on the profile,
+so the tree's own pin wins over the harness's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HarnessError
+
+EmscriptenVersion = tuple[int, int, int]
+
+PROFILES_FILE = Path(__file__).resolve()
+# Where CPython keeps its Emscripten driver and config.site, newest layout first.
+EMSCRIPTEN_DIRS = ("Platforms/emscripten", "Tools/wasm/emscripten", "Tools/wasm")
+CONFIG_SITE = "config.site-wasm32-emscripten"
+
+
+class ModuleKind(enum.Enum):
+    """How the Emscripten build's JavaScript entry point is loaded."""
+
+    CLASSIC = "classic"  # python.js: a script that defines a global factory (importScripts, require)
+    ES_MODULE = "module"  # python.mjs: an ES module whose default export is the factory (import)
+
+
+@dataclass(frozen=True)
+class EmscriptenProfile:
+    """How one series is cross-compiled with Emscripten."""
+
+    minimum: EmscriptenVersion
+    # Versions at or above the minimum that are known not to build or run this series.
+    known_bad: tuple[EmscriptenVersion, ...] = ()
+    # The one version upstream builds this series with, when the tree pins one (config.toml).
+    pinned: EmscriptenVersion | None = None
+    # Before 3.14 configure picks node or browser output; from 3.14 one build serves both.
+    target_option: bool = True
+    entry_point: str = "python.js"
+    module_kind: ModuleKind = ModuleKind.CLASSIC
+    # Linker stack size: CPython's default is too small for the interpreter's recursion (3.11, 3.13 set none).
+    stack_size: str = "5MB"
+    # Where, in the tree, config.site lives (set from the tree by `for_tree`).
+    config_dir: str = "Tools/wasm"
+
+    def config_site(self, tree: Path) -> Path:
+        return tree / self.config_dir / CONFIG_SITE
+
+    def refusal(self, version: EmscriptenVersion) -> str | None:
+        """Why `version` cannot build this series, or None when it can."""
+        if version < self.minimum:
+            return f"older than the {format_emscripten(self.minimum)} it needs"
+        if self.pinned and version < self.pinned:
+            return f"older than the {format_emscripten(self.pinned)} the tree's config.toml pins"
+        if version in self.known_bad:
+            return "known not to build it"
+        return None
+
+
+@dataclass(frozen=True)
+class SeriesProfile:
+    series: str
+    # What `make <regen_targets>` writes: never committed, never exported.
+    generated_files: tuple[str, ...]
+    regen_targets: tuple[str, ...]
+    # CPython's own tests that exercise what the patch series touches, as this series names them.
+    grammar_tests: tuple[str, ...]
+    emscripten: EmscriptenProfile
+
+
+_REGEN = ("regen-token", "regen-ast", "regen-pegen")
+_GENERATED = (
+    "Doc/library/token-list.inc",
+    "Include/internal/pycore_ast.h",
+    "Include/internal/pycore_ast_state.h",
+    "Lib/token.py",
+    "Parser/parser.c",
+    "Parser/token.c",
+    "Python/Python-ast.c",
+)
+_GRAMMAR_TESTS = (
+    "test_grammar", "test_syntax", "test_ast", "test_unparse", "test_tokenize", "test_compile", "test_peepholer",
+    "test_dis", "test_future_stmt", "test_traceback", "test_fstring", "test_exceptions",
+)  # fmt: skip
+
+PROFILES = {
+    "3.11": SeriesProfile(
+        series="3.11",
+        generated_files=(*_GENERATED, "Include/token.h"),
+        regen_targets=_REGEN,
+        # Before 3.12 the __future__ tests were the single module test_future.
+        grammar_tests=tuple("test_future" if t == "test_future_stmt" else t for t in _GRAMMAR_TESTS),
+        # The minimum is the series' Tools/wasm/README.md.
+        emscripten=EmscriptenProfile(minimum=(3, 1, 14)),
+    ),
+    "3.13": SeriesProfile(
+        series="3.13",
+        generated_files=(*_GENERATED, "Include/internal/pycore_token.h"),
+        regen_targets=_REGEN,
+        grammar_tests=_GRAMMAR_TESTS,
+        emscripten=EmscriptenProfile(minimum=(3, 1, 19)),
+    ),
+}
+
+
+def profile(series: str) -> SeriesProfile:
+    """The series' profile, or an error that says what to add."""
+    if series in PROFILES:
+        return PROFILES[series]
+    nearest = max(PROFILES, key=_series_key)
+    raise HarnessError(
+        f"the harness has no profile of CPython {series} (have: {', '.join(sorted(PROFILES, key=_series_key))})",
+        hint=f"add one to PROFILES in {PROFILES_FILE}: start from {nearest}'s and check each field against "
+        f"CPython {series}'s Makefile.pre.in, Lib/test and Emscripten driver (README.md, 'Adding a CPython version')",
+    )
+
+
+def for_tree(series: str, tree: Path) -> SeriesProfile:
+    """The series' profile with what the CPython tree itself says overlaid (its Emscripten layout and pin)."""
+    base = profile(series)
+    emscripten = base.emscripten
+    for directory in EMSCRIPTEN_DIRS:
+        if (tree / directory / CONFIG_SITE).exists():
+            emscripten = dataclasses.replace(emscripten, config_dir=directory)
+            break
+    pinned = tree_emscripten_pin(tree / emscripten.config_dir)
+    if pinned:
+        emscripten = dataclasses.replace(emscripten, pinned=pinned)
+    return dataclasses.replace(base, emscripten=emscripten)
+
+
+def tree_emscripten_pin(directory: Path) -> EmscriptenVersion | None:
+    """The Emscripten version a CPython tree pins: `emscripten-version` in config.toml, or emscripten_version.txt."""
+    config = directory / "config.toml"
+    if config.exists():
+        return parse_emscripten(_toml_string(config, "emscripten-version"), config)
+    text_file = directory / "emscripten_version.txt"
+    if text_file.exists():
+        return parse_emscripten(text_file.read_text().strip(), text_file)
+    return None
+
+
+def _toml_string(path: Path, key: str) -> str:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: only this one top-level string is needed
+        match = re.search(rf'^{re.escape(key)}\s*=\s*"([^"]*)"', path.read_text(), re.M)
+        value = match[1] if match else None
+    else:
+        value = tomllib.loads(path.read_text()).get(key)
+    if not isinstance(value, str):
+        raise HarnessError(f"{path} has no {key} string", hint="check the file against CPython's own copy")
+    return value
+
+
+def parse_emscripten(text: str, where: Path) -> EmscriptenVersion:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text.strip())
+    if not match:
+        raise HarnessError(f"{where}: {text!r} is not an Emscripten version (X.Y.Z)")
+    return tuple(int(n) for n in match.groups())
+
+
+def format_emscripten(version: EmscriptenVersion) -> str:
+    return ".".join(map(str, version))
+
+
+def _series_key(series: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in series.split("."))

@@ -1,0 +1,19 @@
+"""Where things are in this repository: every path the harness reads from the project, named once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PATCHES = ROOT / "patches"
+CONFORMANCE = ROOT / "tests" / "conformance"
+ORACLE = ROOT / "tests" / "differential" / "oracle.py"
+WASM = ROOT / "wasm"
+PINS = WASM / "pins.json"
+DEMO_PAGE = WASM / "demo"
+REGRTEST_NODE_DRIVER = WASM / "regrtest_node.py"
+
+
+def regrtest_allowlist(series: str) -> Path:
+    """The reviewed list of CPython tests that fail under node for this series, each with its reason."""
+    return WASM / "regrtest-allowlist" / f"{series}.txt"

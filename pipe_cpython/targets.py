@@ -1,0 +1,97 @@
+"""Build targets: what the harness builds from a prepared tree, behind one small interface, in one registry.
+
+A target knows how to build itself into a directory the plan gives it, and
+how to run what it built. A new target (WASI, say) is a new `Target`
+subclass and a line in `TARGETS`: the plan, the command line and the runners
+do not change.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import deps, native, wasm
+
+if TYPE_CHECKING:
+    from .options import Flavour
+    from .plan import Plan
+
+
+class Target(ABC):
+    name: str  # its key in TARGETS
+    directory: str  # its build directory, under the release's builds in the cache
+    label: str  # how messages name it
+
+    @abstractmethod
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        """Build into `directory`, incrementally, asking the plan for the prepared tree and other builds."""
+
+    @abstractmethod
+    def output(self, plan: Plan, directory: Path) -> Path:
+        """The file that exists once a build finished (what `paths` checks)."""
+
+    def command(self, plan: Plan, directory: Path) -> list[str] | None:
+        """How to run the interpreter in `directory` from a shell; None where it runs only in a browser."""
+        return None
+
+
+class Native(Target):
+    name = directory = label = "native"
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        deps.ensure_groups(["native"])
+        native.build(
+            plan.prepared(flavour),
+            directory,
+            configure_args=plan.options.configure_args,
+            allow_missing_modules=plan.options.allow_missing_modules,
+        )
+
+    def output(self, plan: Plan, directory: Path) -> Path:
+        return native.interpreter(directory)
+
+    def command(self, plan: Plan, directory: Path) -> list[str]:
+        return [str(native.interpreter(directory))]
+
+
+class Emscripten(Target):
+    """CPython cross-compiled by Emscripten for one of its platforms (node or browser)."""
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.name = f"emscripten-{platform}"
+        self.directory = f"wasm-{platform}"
+        self.label = f"WebAssembly ({platform})"
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
+        build_python = plan.build(NATIVE, flavour)
+        wasm.build(
+            plan.prepared(flavour),
+            plan.profile.emscripten,
+            plan.cache,
+            directory,
+            self.platform,
+            plan.toolchain,
+            native.interpreter(build_python.directory),
+        )
+
+    def output(self, plan: Plan, directory: Path) -> Path:
+        return directory / plan.profile.emscripten.entry_point
+
+    def command(self, plan: Plan, directory: Path) -> list[str] | None:
+        if self.platform != "node":
+            return None
+        # node needs a deeper JS stack for CPython's recursion.
+        argv = ["node", "--stack-size=4000", str(self.output(plan, directory))]
+        return plan.toolchain.command(argv, Path.cwd())
+
+
+NATIVE = Native()
+EMSCRIPTEN_NODE = Emscripten("node")
+EMSCRIPTEN_BROWSER = Emscripten("browser")
+TARGETS: dict[str, Target] = {target.name: target for target in (NATIVE, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER)}
+# What `--target` names for the Emscripten steps (build-wasm, demo, ...).
+EMSCRIPTEN_PLATFORMS = {target.platform: target for target in TARGETS.values() if isinstance(target, Emscripten)}
