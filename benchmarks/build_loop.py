@@ -81,14 +81,16 @@ def main() -> int:
     if not args.no_wasm:
         harness("build-wasm", *version)
     found = paths(version)
-    series = Path(found["work tree"]).name.removeprefix("cpython-").rsplit(".", 1)[0]
+    series = found["version"].rsplit(".", 1)[0]
     native_python = [found["interpreter"]]
-    print(f"build loop, CPython {Path(found['work tree']).name}, {os.cpu_count()} cores")
+    native_dir = Path(found["builds"]["native"]["patched"]["directory"])
+    node = found["builds"]["emscripten-node"]["patched"]
+    print(f"build loop, CPython {found['version']}, {os.cpu_count()} cores")
 
     if not args.no_cold:
-        pristine_tree = Path(found["work tree"] + "-pristine")
+        pristine_tree = Path(found["pristine_tree"])
         harness_seconds = timed("cold build by the harness", harness, "build", "--pristine", "--clean", *version)
-        plain_dir = Path(found["build dir"]).with_name("bench-plain")
+        plain_dir = native_dir.with_name("bench-plain")
         plain_seconds = timed("cold configure && make", plain_build, pristine_tree, plain_dir)
         shutil.rmtree(plain_dir)
         row("cold native build, pristine: configure && make", plain_seconds)
@@ -101,7 +103,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         patches = Path(scratch) / "patches"
         shutil.copytree(PROJECT / "patches", patches)
-        make_log = Path(found["build dir"]) / "make.log"
+        make_log = native_dir / "make.log"
         for label, old, new in (("edit", MESSAGE, EDITED), ("revert", EDITED, MESSAGE)):
             edited_series(patches, series, old, new)
             seconds = timed(f"{label}: native build", harness, "build", *version, "--patches", str(patches))
@@ -112,10 +114,10 @@ def main() -> int:
             if args.no_wasm:
                 continue
             seconds = timed(f"{label}: wasm build", harness, "build-wasm", *version, "--patches", str(patches))
-            shown = error_message(found["wasm command"])
+            shown = error_message(node["command"])
             if new not in shown:
                 raise SystemExit(f"after the {label}, the wasm interpreter still says: {shown}")
-            wasm_log = Path(found["wasm build dir"]) / "make.log"
+            wasm_log = Path(node["directory"]) / "make.log"
             row(
                 f"{label} one patch -> wasm (node) REPL shows it",
                 seconds,

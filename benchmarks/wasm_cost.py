@@ -42,11 +42,13 @@ def main() -> int:
     version = ["--cpython", args.cpython]
 
     harness("build-wasm", *version)
-    browser = Path(harness("build-wasm", *version, "--target", "browser").strip().splitlines()[-1])
+    harness("build-wasm", *version, "--target", "browser")
     found = paths(version)
-    native, node = [found["interpreter"]], found["wasm command"]
-    node_dir = Path(found["wasm build dir"])
-    print(f"WebAssembly build of {Path(found['work tree']).name}")
+    builds = found["builds"]
+    native, node = [found["interpreter"]], builds["emscripten-node"]["patched"]["command"]
+    node_dir = Path(builds["emscripten-node"]["patched"]["directory"])
+    browser = Path(builds["emscripten-browser"]["patched"]["directory"])
+    print(f"WebAssembly build of CPython {found['version']}")
 
     size_row("node: python.wasm", node_dir / "python.wasm")
     size_row("browser: python.wasm", browser / "python.wasm")

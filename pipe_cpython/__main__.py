@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -350,11 +349,11 @@ def cmd_paths(args, rest):
         print(json.dumps(found, indent=2))
         return
     for name in ("version", "work_tree", "pristine_tree", "interpreter"):
-        print(f"{name.replace('_', ' ') + ':':<24}{found[name]}")
+        print(f"{name.replace('_', ' ') + ':':<32}{found[name]}")
+    # Commands are for scripts (--json): under a chroot they are long.
     for name, flavours in found["builds"].items():
         for flavour, build in flavours.items():
-            state = shlex.join(build["command"]) if build["command"] else ("built" if build["built"] else "not built")
-            print(f"{f'{name} ({flavour}):':<24}{build['directory']}  ({state})")
+            print(f"{f'{name} ({flavour}):':<32}{build['directory']}{'' if build['built'] else '  (not built)'}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class Emscripten(Target):
         self.platform = platform
         self.name = f"emscripten-{platform}"
         self.directory = f"wasm-{platform}"
-        self.label = f"WebAssembly ({platform})"
+        self.label = f"WebAssembly, {platform}"
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.

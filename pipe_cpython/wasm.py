@@ -122,6 +122,21 @@ def library_flags(prefix: Path) -> dict[str, str]:
     }
 
 
+def configure_arguments(
+    series: EmscriptenProfile, target: str, build_triple: str, build_python: Path, prefix: Path
+) -> list[str]:
+    return [
+        "-C",
+        "--host=wasm32-unknown-emscripten",
+        f"--build={build_triple}",
+        *([f"--with-emscripten-target={target}"] if series.target_option else []),
+        f"--with-build-python={build_python}",
+        # With mimalloc, sys.stdout and friends are None under node.
+        "--without-mimalloc",
+        *(f"{k}={v}" for k, v in library_flags(prefix).items()),
+    ]
+
+
 def configure(
     tree: WorkTree,
     series: EmscriptenProfile,
@@ -137,16 +152,7 @@ def configure(
     build_triple = subprocess.run(
         [str(tree.path / "config.guess")], capture_output=True, text=True, check=True
     ).stdout.strip()
-    args = [
-        "-C",
-        "--host=wasm32-unknown-emscripten",
-        f"--build={build_triple}",
-        *([f"--with-emscripten-target={target}"] if series.target_option else []),
-        f"--with-build-python={build_python}",
-        # With mimalloc, sys.stdout and friends are None under node.
-        "--without-mimalloc",
-        *(f"{k}={v}" for k, v in library_flags(prefix).items()),
-    ]
+    args = configure_arguments(series, target, build_triple, build_python, prefix)
     env = {"CONFIG_SITE": str(config_site), "LDFLAGS": f"-sSTACK_SIZE={series.stack_size}"}
     wanted = {
         "args": args,
