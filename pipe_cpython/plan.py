@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import emscripten, native, patches, profiles, project, runner, sources
+from . import deps, emscripten, native, patches, profiles, project, runner, sources
 from .options import Flavour, Options
 from .profiles import SeriesProfile
 from .sources import WorkTree
@@ -106,6 +106,7 @@ class Plan:
         flavour = flavour or self.options.flavour
         key = (target.name, flavour)
         if key not in self._builds:
+            deps.ensure_groups(target.package_groups)
             directory = self.directory(target, flavour)
             if clean:
                 native.clean(directory)

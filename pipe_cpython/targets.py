@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import deps, native, wasm
+from . import native, wasm
 
 if TYPE_CHECKING:
     from .options import Flavour
@@ -23,6 +23,9 @@ class Target(ABC):
     name: str  # its key in TARGETS
     directory: str  # its build directory, under the release's builds in the cache
     label: str  # how messages name it
+    # The Debian package groups (deps.GROUPS) it needs, installed before anything else runs (tar and xz
+    # unpack the source itself).
+    package_groups: tuple[str, ...] = ("native",)
 
     @abstractmethod
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
@@ -41,7 +44,6 @@ class Native(Target):
     name = directory = label = "native"
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
-        deps.ensure_groups(["native"])
         native.build(
             plan.prepared(flavour),
             directory,

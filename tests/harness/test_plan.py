@@ -10,6 +10,7 @@ import pytest
 from conftest import git
 
 from pipe_cpython import demo, options, profiles, wasm
+from pipe_cpython import plan as plan_mod
 from pipe_cpython.__main__ import main, parser
 from pipe_cpython.errors import HarnessError
 from pipe_cpython.options import Flavour
@@ -80,6 +81,8 @@ def release_3_14(tmp_path, monkeypatch) -> Path:
 class Recording(Target):
     """A target that records its builds, asks the plan for the ones it needs, and 'runs' with sh."""
 
+    package_groups = ()
+
     def __init__(self, name: str, log: list[str], needs: Target | None = None, runs: bool = False) -> None:
         self.name = self.directory = self.label = name
         self.log, self.needs, self.runs = log, needs, runs
@@ -142,6 +145,19 @@ def test_each_build_is_made_once_and_what_it_needs_first(tmp_path, release_3_14)
     assert log == ["base patched", "top patched", "base pristine", "top pristine"]
     assert build.command == ["sh", "-c", "echo 10"] and build.directory.name == "top"
     assert build.directory.with_name("top-pristine").is_dir()
+
+
+def test_a_targets_packages_are_installed_before_the_source_is_fetched(tmp_path, release_3_14, monkeypatch):
+    """Unpacking a release tarball needs xz: on a fresh Debian the packages must come first."""
+    log: list[str] = []
+    target = Recording("top", log)
+    target.package_groups = ("native",)
+    monkeypatch.setattr(plan_mod.deps, "ensure_groups", lambda groups: log.append(f"install {','.join(groups)}"))
+    fetch = plan_mod.sources.work_tree
+    monkeypatch.setattr(plan_mod.sources, "work_tree", lambda *args: log.append("fetch") or fetch(*args))
+    with planned(options_for(tmp_path, release_3_14)) as plan:
+        plan.build(target)
+    assert log == ["install native", "fetch", "top patched"]
 
 
 def test_clean_removes_the_requested_build_only(tmp_path, release_3_14):
