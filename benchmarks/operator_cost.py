@@ -31,23 +31,60 @@ class Box:
     def __init__(self, v):
         self.v = v
 table = {}
+functions = [function]
 """
-# (label, the call, the pipe): `x` is a local bound on every path, which 3.13
-# loads after the callable; `x + 0` is an expression, which keeps the rotation.
+# Where the loop runs, which decides how names are loaded: function locals and globals (LOAD_FAST,
+# LOAD_GLOBAL), `x` as a parameter (never deleted, so bound on every path, even to 3.11),
+# module-level names (LOAD_NAME), a closure's free variable (LOAD_DEREF), a local that may be
+# unbound (LOAD_FAST_CHECK). BODY is the statement measured; `x` is bound before the loop.
+SCOPES = {
+    "function": "def loop():\n    x = 1\n    for _ in range(CALLS):\n        BODY\nloop()\n",
+    "parameter": "def loop(x):\n    for _ in range(CALLS):\n        BODY\nloop(1)\n",
+    "module": "x = 1\nfor _ in range(CALLS):\n    BODY\n",
+    "closure": (
+        "def outer():\n    stage = function\n    def loop():\n        x = 1\n        for _ in range(CALLS):\n"
+        "            BODY\n    return loop\nouter()()\n"
+    ),
+    "maybe unbound": (
+        "def loop(bind):\n    if bind:\n        stage = function\n    x = 1\n    for _ in range(CALLS):\n"
+        "        BODY\nloop(True)\n"
+    ),
+}
+# (label, scope, the call, the pipe): in a function `x` is a local bound on every path, which may be
+# loaded after the callable; `x + 0` is an expression, which keeps the rotation.
 CASES = [
-    ("Python function", "function(x)", "x |> function"),
-    ("builtin (abs)", "abs(x)", "x |> abs"),
-    ("bound method (dict.get)", "table.get(x)", "x |> table.get"),
-    ("class with __init__", "Box(x)", "x |> Box"),
-    ("Python function, x + 0", "function(x + 0)", "x + 0 |> function"),
+    ("Python function", "function", "function(x)", "x |> function"),
+    ("builtin (abs)", "function", "abs(x)", "x |> abs"),
+    ("bound method (dict.get)", "function", "table.get(x)", "x |> table.get"),
+    ("class with __init__", "function", "Box(x)", "x |> Box"),
+    ("Python function, x + 0", "function", "function(x + 0)", "x + 0 |> function"),
+    ("parameter operand", "parameter", "function(x)", "x |> function"),
+    ("constant operand", "function", "function(1)", "1 |> function"),
+    ("module-level names", "module", "function(x)", "x |> function"),
+    ("closure callable", "closure", "stage(x)", "x |> stage"),
+    ("closure callable, x + 0", "closure", "stage(x + 0)", "x + 0 |> stage"),
+    ("may-be-unbound callable, x + 0", "maybe unbound", "stage(x + 0)", "x + 0 |> stage"),
+    ("subscript callable", "function", "functions[0](x)", "x |> functions[0]"),
 ]
+# Run in the measured interpreter: the SWAPs of a program and of every code object in it.
+COUNT_SWAPS = """
+import dis, sys
+pending, count = [compile(sys.argv[1], "<bench>", "exec")], 0
+while pending:
+    code = pending.pop()
+    count += sum(i.opname == "SWAP" for i in dis.get_instructions(code))
+    pending += [c for c in code.co_consts if hasattr(c, "co_code")]
+print(count)
+"""
 
 
-def instructions(python: str, body: str, calls: int) -> int:
-    # Inside a function, as hot code is: locals and globals are loaded as they would be there.
-    program = f"{SETUP}\ndef loop():\n    x = 1\n    for _ in range({calls}):\n        {body}\nloop()\n"
+def program(scope: str, body: str, calls: int) -> str:
+    return SETUP + SCOPES[scope].replace("CALLS", str(calls)).replace("BODY", body)
+
+
+def instructions(python: str, scope: str, body: str, calls: int) -> int:
     result = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", program],
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-c", program(scope, body, calls)],
         capture_output=True,
         text=True,
         # A fixed hash seed: otherwise dict layouts, and so instruction counts, vary from run to run.
@@ -57,6 +94,16 @@ def instructions(python: str, body: str, calls: int) -> int:
     if result.returncode != 0 or not match:
         raise SystemExit(f"callgrind failed for {body!r}:\n{result.stderr[-2000:]}")
     return int(match[1])
+
+
+def rotations(python: str, scope: str, called: str, piped: str) -> int:
+    """The SWAPs the pipe costs beyond the call, as the measured interpreter compiles them."""
+
+    def swaps(body: str) -> int:
+        command = [python, "-c", COUNT_SWAPS, program(scope, body, 1)]
+        return int(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+    return swaps(piped) - swaps(called)
 
 
 def pyperf_for(python: str) -> Path:
@@ -94,20 +141,23 @@ def main() -> int:
     args = parser.parse_args()
 
     python = harness("build", "--cpython", args.cpython).strip().splitlines()[-1]
-    empty = instructions(python, "pass", args.calls)
+    empty = {scope: instructions(python, scope, "pass", args.calls) for scope in SCOPES}
     pyperf = None if args.no_pyperf else pyperf_for(python)
     rigor = "--rigorous" if args.rigorous else "--fast"
     print(f"per call: callgrind instructions ({args.calls} calls each) and pyperf {rigor} timings, {python}")
-    print(f"{'callable':<26} {'f(x)':>8} {'x |> f':>8} {'ratio':>6} {'f(x) ns':>9} {'x |> f ns':>9} {'ratio':>6}")
-    for label, called, piped in CASES:
-        call = (instructions(python, called, args.calls) - empty) / args.calls
-        pipe = (instructions(python, piped, args.calls) - empty) / args.calls
+    print("SWAPs: the rotations the pipe costs beyond the call; timings (pyperf timeit) for the function rows")
+    header = f"{'callable':<32} {'SWAPs':>5} {'f(x)':>8} {'x |> f':>8} {'ratio':>6}"
+    print(header + (f" {'f(x) ns':>9} {'x |> f ns':>9} {'ratio':>6}" if pyperf else ""))
+    for label, scope, called, piped in CASES:
+        call = (instructions(python, scope, called, args.calls) - empty[scope]) / args.calls
+        pipe = (instructions(python, scope, piped, args.calls) - empty[scope]) / args.calls
         timings = ""
-        if pyperf:
+        if pyperf and scope == "function":
             call_ns = nanoseconds(python, called, pyperf, rigor)
             pipe_ns = nanoseconds(python, piped, pyperf, rigor)
             timings = f" {call_ns:9.1f} {pipe_ns:9.1f} {pipe_ns / call_ns:6.3f}"
-        print(f"{label:<26} {call:8.1f} {pipe:8.1f} {pipe / call:6.3f}{timings}")
+        swaps = rotations(python, scope, called, piped)
+        print(f"{label:<32} {swaps:5d} {call:8.1f} {pipe:8.1f} {pipe / call:6.3f}{timings}")
     return 0
 
 
