@@ -210,9 +210,8 @@ def cmd_regrtest_wasm(args, rest):
     modules, regrtest_options = runner.split_regrtest_args(rest)
     with planned(options.from_args(args)) as plan:
         build = plan.requested(targets.EMSCRIPTEN_NODE)
-    series = build.tree.version.series
     modules = modules or list(plan.profile.grammar_tests)
-    allowlist = project.regrtest_allowlist(series)
+    allowlist = plan.profile.regrtest_allowlist
     outcomes = runner.regrtest_isolated(
         build.command, project.REGRTEST_NODE_DRIVER, modules, build.directory / "regrtest", regrtest_options
     )

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import project
 from .errors import HarnessError
 
 EmscriptenVersion = tuple[int, int, int]
@@ -52,7 +53,9 @@ class EmscriptenProfile:
     module_kind: ModuleKind = ModuleKind.CLASSIC
     # Linker stack size: CPython's default is too small for the interpreter's recursion (3.11, 3.13 set none).
     stack_size: str = "5MB"
-    # Where, in the tree, config.site lives (set from the tree by `for_tree`).
+    # Further configure options this series' WebAssembly build needs.
+    configure_flags: tuple[str, ...] = ()
+    # Where, in the tree, config.site lives (found in the tree by `for_tree`).
     config_dir: str = "Tools/wasm"
 
     def config_site(self, tree: Path) -> Path:
@@ -78,6 +81,11 @@ class SeriesProfile:
     # CPython's own tests that exercise what the patch series touches, as this series names them.
     grammar_tests: tuple[str, ...]
     emscripten: EmscriptenProfile
+
+    @property
+    def regrtest_allowlist(self) -> Path:
+        """The reviewed list of CPython tests that fail under node for this series, each with its reason."""
+        return project.WASM / "regrtest-allowlist" / f"{self.series}.txt"
 
 
 _REGEN = ("regen-token", "regen-ast", "regen-pegen")
@@ -110,7 +118,8 @@ PROFILES = {
         generated_files=(*_GENERATED, "Include/internal/pycore_token.h"),
         regen_targets=_REGEN,
         grammar_tests=_GRAMMAR_TESTS,
-        emscripten=EmscriptenProfile(minimum=(3, 1, 19)),
+        # With mimalloc (new in 3.13), sys.stdout and friends are None under node.
+        emscripten=EmscriptenProfile(minimum=(3, 1, 19), configure_flags=("--without-mimalloc",)),
     ),
 }
 

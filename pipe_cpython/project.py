@@ -12,8 +12,3 @@ WASM = ROOT / "wasm"
 PINS = WASM / "pins.json"
 DEMO_PAGE = WASM / "demo"
 REGRTEST_NODE_DRIVER = WASM / "regrtest_node.py"
-
-
-def regrtest_allowlist(series: str) -> Path:
-    """The reviewed list of CPython tests that fail under node for this series, each with its reason."""
-    return WASM / "regrtest-allowlist" / f"{series}.txt"

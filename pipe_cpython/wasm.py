@@ -131,8 +131,7 @@ def configure_arguments(
         f"--build={build_triple}",
         *([f"--with-emscripten-target={target}"] if series.target_option else []),
         f"--with-build-python={build_python}",
-        # With mimalloc, sys.stdout and friends are None under node.
-        "--without-mimalloc",
+        *series.configure_flags,
         *(f"{k}={v}" for k, v in library_flags(prefix).items()),
     ]
 
