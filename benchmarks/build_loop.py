@@ -97,7 +97,7 @@ def main() -> int:
         row(
             "cold native build, pristine: the harness",
             harness_seconds,
-            f"ratio {harness_seconds / plain_seconds:.3f} (includes regen)",
+            f"ratio {harness_seconds / plain_seconds:.3f} (includes resolving the source)",
         )
 
     with tempfile.TemporaryDirectory() as scratch:

@@ -39,10 +39,6 @@ class Options:
     configure_args: tuple[str, ...] = ()
     emscripten_suite: str = emscripten.DEFAULT_SUITE
 
-    @property
-    def series_dir(self) -> Path:
-        return series_dir(self.request, self.patches)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every step takes (the source, the cache, the patches, verbosity)."""
