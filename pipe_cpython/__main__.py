@@ -14,7 +14,7 @@ from pathlib import Path
 from . import ci, demo, deps, fuzz, log, native, options, patches, profiles, project, runner, targets, venvs
 from .errors import HarnessError
 from .options import Flavour
-from .plan import planned
+from .plan import Build, Plan, planned
 from .versions import parse_request, series_dir
 
 
@@ -140,6 +140,12 @@ def _report(label: str, problems: list[str]) -> int:
     return 1 if problems else 0
 
 
+def _built(args, target: targets.Target) -> tuple[Plan, Build]:
+    """The step's build, made under the plan's lock; whatever runs it runs after the lock is released."""
+    with planned(options.from_args(args)) as plan:
+        return plan, plan.requested(target)
+
+
 def _emscripten(args) -> targets.Emscripten:
     return targets.EMSCRIPTEN_PLATFORMS[args.target]
 
@@ -160,8 +166,7 @@ def cmd_build(args, rest):
 
 
 def cmd_run(args, rest):
-    with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.NATIVE)
+    _, build = _built(args, targets.NATIVE)
     return runner.run(build.command, rest)
 
 
@@ -175,15 +180,13 @@ def cmd_venv(args, rest):
 
 
 def cmd_conformance(args, rest):
-    with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.NATIVE)
+    _, build = _built(args, targets.NATIVE)
     return runner.conformance(build.command, project.CONFORMANCE, rest)
 
 
 def cmd_regrtest(args, rest):
     tests, regrtest_options = runner.split_regrtest_args(rest)
-    with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.NATIVE)
+    plan, build = _built(args, targets.NATIVE)
     tests = tests or list(plan.profile.grammar_tests)
     return runner.regrtest(native.interpreter(build.directory), tests, native.jobs(), regrtest_options)
 
@@ -194,22 +197,19 @@ def cmd_build_wasm(args, rest):
 
 
 def cmd_run_wasm(args, rest):
-    with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.EMSCRIPTEN_NODE)
+    _, build = _built(args, targets.EMSCRIPTEN_NODE)
     return runner.run(build.command, rest)
 
 
 def cmd_conformance_wasm(args, rest):
-    with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.EMSCRIPTEN_NODE)
+    _, build = _built(args, targets.EMSCRIPTEN_NODE)
     return runner.conformance(build.command, project.CONFORMANCE, rest, build.target.label)
 
 
 def cmd_regrtest_wasm(args, rest):
     """CPython's grammar tests under node, one process per module, against the reviewed allow-list."""
     modules, regrtest_options = runner.split_regrtest_args(rest)
-    with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.EMSCRIPTEN_NODE)
+    plan, build = _built(args, targets.EMSCRIPTEN_NODE)
     modules = modules or list(plan.profile.grammar_tests)
     allowlist = plan.profile.regrtest_allowlist
     outcomes = runner.regrtest_isolated(
