@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import ci, demo, deps, fuzz, log, native, options, patches, profiles, project, runner, targets, venvs
+from . import ci, demo, deps, fuzz, log, native, options, patches, project, runner, targets, venvs
 from .errors import HarnessError
 from .options import Flavour
 from .plan import Build, Plan, planned
@@ -290,8 +290,6 @@ def cmd_rebase(args, rest):
     source_series = series_dir(parse_request(args.series_from) if args.series_from else chosen.request, chosen.patches)
     with planned(chosen) as plan:
         tree = plan.source
-        # A series without a profile can be neither built nor exported: say so before rebasing.
-        profiles.profile(tree.version.series)
         with log.step(f"rebasing {source_series} onto CPython {tree.version}"):
             conflicts = patches.rebase_series(tree, source_series)
         if _report("rebase", conflicts):

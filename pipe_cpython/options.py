@@ -97,13 +97,14 @@ def add_emscripten_arguments(parser: argparse.ArgumentParser) -> None:
 def from_args(args: argparse.Namespace, need_series: bool = True, configure_args: list[str] = ()) -> Options:
     """Options from parsed arguments; a bad version, series, profile or source fails here, before any work.
 
-    `need_series` is False for the steps that make a series (export, rebase).
+    `need_series` is False for the steps that make a series (export, rebase); they need the profile all the
+    same, which says what a series never exports (its generated files).
     """
     request = parse_request(args.cpython)
     patches = args.patches.resolve()
     if need_series:
         series_dir(request, patches)
-        profiles.profile(request.series)
+    profiles.profile(request.series)
     return Options(
         request=request,
         origins=tuple(sources.parse_origins(args.source)),

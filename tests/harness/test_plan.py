@@ -202,3 +202,10 @@ def test_every_profile_names_what_the_build_needs():
     assert "test_future" in profiles.profile("3.11").grammar_tests
     assert "Include/token.h" in profiles.profile("3.11").generated_files
     assert "Include/internal/pycore_token.h" in profiles.profile("3.13").generated_files
+
+
+def test_porting_to_a_series_without_a_profile_asks_for_the_profile_first(tmp_path, capsys):
+    cache = tmp_path / "cache"
+    assert main(["rebase", "--cpython", "3.14", "--from", "3.13", "--cache", str(cache)]) == 2
+    assert "no profile of CPython 3.14" in capsys.readouterr().err
+    assert not cache.exists()
