@@ -181,7 +181,7 @@ def cmd_venv(args, rest):
 
 def cmd_conformance(args, rest):
     _, build = _built(args, targets.NATIVE)
-    return runner.conformance(build.command, project.CONFORMANCE, rest)
+    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory)
 
 
 def cmd_regrtest(args, rest):
@@ -203,7 +203,7 @@ def cmd_run_wasm(args, rest):
 
 def cmd_conformance_wasm(args, rest):
     _, build = _built(args, targets.EMSCRIPTEN_NODE)
-    return runner.conformance(build.command, project.CONFORMANCE, rest, build.target.label)
+    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, build.target.label)
 
 
 def cmd_regrtest_wasm(args, rest):

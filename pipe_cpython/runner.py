@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -55,9 +56,17 @@ def smoke_test(python: Path | list[str], flavour: str = "native") -> None:
     log.info(f"smoke test ({flavour}): 2 |> double |> increment |> double == 10")
 
 
-def conformance(python: Path | list[str], suite_dir: Path, args: list[str], flavour: str = "native") -> int:
-    with log.step(f"conformance suite ({flavour})"):
-        return subprocess.run([*interpreter_command(python), str(suite_dir / "run.py"), *args]).returncode
+def conformance(
+    python: Path | list[str], suite_dir: Path, args: list[str], scratch: Path, flavour: str = "native"
+) -> int:
+    """Run the suite with bytecode caches of its own in `scratch` (a directory the interpreter can reach).
+
+    The fork keeps upstream's magic number, so a .pyc of the suite that an earlier build of the same series
+    wrote would be read as current, and the `dis` tests would check that build's code generation.
+    """
+    with log.step(f"conformance suite ({flavour})"), tempfile.TemporaryDirectory(dir=scratch, prefix="pyc-") as pyc:
+        command = [*interpreter_command(python), "-X", f"pycache_prefix={pyc}", str(suite_dir / "run.py"), *args]
+        return subprocess.run(command).returncode
 
 
 def regrtest(python: Path, tests: list[str], jobs: int, args: list[str]) -> int:
