@@ -57,13 +57,13 @@ class Cache:
         return self.root / "src" / f"cpython-{version}"
 
     def pristine_tree(self, version: Version) -> Path:
-        return self.root / "src" / f"cpython-{version}-pristine"
+        return self.root / "src" / flavoured(f"cpython-{version}", pristine=True)
 
     def release_builds(self, version: Version) -> Path:
         return self.root / "build" / f"cpython-{version}"
 
     def build_dir(self, version: Version, target: str, pristine: bool = False) -> Path:
-        return self.release_builds(version) / (f"{target}-pristine" if pristine else target)
+        return self.release_builds(version) / flavoured(target, pristine)
 
     def demo_dir(self, version: Version) -> Path:
         return self.release_builds(version) / "demo"
@@ -87,7 +87,7 @@ class Cache:
         return self.root / "tools"
 
     def venv(self, version: Version, pristine: bool = False) -> Path:
-        return self.root / "venvs" / (f"cpython-{version}-pristine" if pristine else f"cpython-{version}")
+        return self.root / "venvs" / flavoured(f"cpython-{version}", pristine)
 
     def cached_versions(self) -> list[Version]:
         """Releases that already have a complete work tree here."""
@@ -107,6 +107,11 @@ class Cache:
                 probe.flush()
         except OSError as exc:
             raise cache_error(self.root, exc) from exc
+
+
+def flavoured(name: str, pristine: bool) -> str:
+    """How the cache names the pristine twin of anything: beside it, with -pristine."""
+    return f"{name}-pristine" if pristine else name
 
 
 def cache_error(root: Path, exc: OSError) -> HarnessError:
