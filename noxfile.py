@@ -132,6 +132,34 @@ def regrtest_wasm(session: nox.Session, cpython: str) -> None:
     harness(session, "regrtest-wasm", "--cpython", cpython, "--pristine", "--", *session.posargs)
 
 
+@nox.session(name="build-wasi", python=False, tags=["ci", "wasi"])
+@nox.parametrize("cpython", SERIES)
+def build_wasi(session: nox.Session, cpython: str) -> None:
+    """Build the patched interpreter for WASI (wasi-sdk, Debian's clang, or clang in a chroot; wasmtime runs it)."""
+    harness(session, "build-wasi", "--cpython", cpython, *session.posargs)
+
+
+@nox.session(name="run-wasi", python=False)
+def run_wasi(session: nox.Session) -> None:
+    """Run the WASI interpreter under wasmtime: `nox -s run-wasi -- -c 'print(2 |> str)'` (absolute paths)."""
+    harness(session, "run-wasi", "--", *session.posargs)
+
+
+@nox.session(name="conformance-wasi", python=False, tags=["ci", "wasi"])
+@nox.parametrize("cpython", SERIES)
+def conformance_wasi(session: nox.Session, cpython: str) -> None:
+    """Run tests/conformance, unchanged, in the WASI interpreter under wasmtime."""
+    harness(session, "conformance-wasi", "--cpython", cpython, "--", *session.posargs)
+
+
+@nox.session(name="regrtest-wasi", python=False, tags=["ci", "wasi"])
+@nox.parametrize("cpython", SERIES)
+def regrtest_wasi(session: nox.Session, cpython: str) -> None:
+    """CPython's grammar tests on WASI, one process per module; failures must match the allow-list, pristine too."""
+    harness(session, "regrtest-wasi", "--cpython", cpython, "--", *session.posargs)
+    harness(session, "regrtest-wasi", "--cpython", cpython, "--pristine", "--", *session.posargs)
+
+
 @nox.session(python=False)
 def demo(session: nox.Session) -> None:
     """Build the browser REPL page and serve it on 127.0.0.1:8000 (`-- --output DIR` writes a static copy)."""

@@ -81,6 +81,16 @@ def parser() -> argparse.ArgumentParser:
         wasm_step,
     )
     step("run-wasm", cmd_run_wasm, "run the WebAssembly interpreter under node with the arguments after --", wasm_step)
+    wasi_step = (common, build)
+    step("build-wasi", cmd_build_wasi, "build the patched interpreter for WASI (wasm32-wasip1)", wasi_step)
+    step("run-wasi", cmd_run_wasi, "run the WASI interpreter under wasmtime with the arguments after --", wasi_step)
+    step("conformance-wasi", cmd_conformance_wasi, "run tests/conformance in the WASI interpreter", wasi_step)
+    step(
+        "regrtest-wasi",
+        cmd_regrtest_wasi,
+        "run CPython's grammar tests on WASI, one process per module, against wasm/regrtest-allowlist",
+        wasi_step,
+    )
     demo_step = step(
         "demo",
         cmd_demo,
@@ -207,13 +217,22 @@ def cmd_conformance_wasm(args, rest):
 
 
 def cmd_regrtest_wasm(args, rest):
-    """CPython's grammar tests under node, one process per module, against the reviewed allow-list."""
+    return _regrtest_allowlisted(args, rest, targets.EMSCRIPTEN_NODE, "emscripten")
+
+
+def _regrtest_allowlisted(args, rest, target: targets.Target, platform: str) -> int:
+    """CPython's grammar tests on a WebAssembly target, one process per module, against its reviewed allow-list."""
     modules, regrtest_options = runner.split_regrtest_args(rest)
-    plan, build = _built(args, targets.EMSCRIPTEN_NODE)
+    plan, build = _built(args, target)
     modules = modules or list(plan.profile.grammar_tests)
-    allowlist = plan.profile.regrtest_allowlist
+    allowlist = plan.profile.regrtest_allowlist(platform)
     outcomes = runner.regrtest_isolated(
-        build.command, project.REGRTEST_NODE_DRIVER, modules, build.directory / "regrtest", regrtest_options
+        build.command,
+        project.REGRTEST_NODE_DRIVER,
+        modules,
+        build.directory / "regrtest",
+        regrtest_options,
+        target.label,
     )
     allowed = runner.read_allowlist(allowlist) if allowlist.exists() else {}
     allowed = {m: t for m, t in allowed.items() if m in modules}
@@ -222,13 +241,32 @@ def cmd_regrtest_wasm(args, rest):
     failed = sum(len(o.failed) for o in outcomes)
     crashed = [o.module for o in outcomes if o.crashed]
     log.info(
-        f"regrtest under node ({build.flavour.value}): {len(outcomes)} modules, {total} tests, "
+        f"regrtest on {target.label} ({build.flavour.value}): {len(outcomes)} modules, {total} tests, "
         f"{failed} failing tests, modules that never finished: {', '.join(crashed) or 'none'}"
     )
-    if _report("regrtest-wasm", problems):
+    if _report(f"regrtest ({target.label})", problems):
         log.info(f"per-module logs and JUnit reports: {build.directory / 'regrtest'}; allow-list: {allowlist}")
         return 1
     return 0
+
+
+def cmd_build_wasi(args, rest):
+    with planned(options.from_args(args)) as plan:
+        print(targets.WASI.output(plan, plan.requested(targets.WASI).directory))
+
+
+def cmd_run_wasi(args, rest):
+    _, build = _built(args, targets.WASI)
+    return runner.run(build.command, rest)
+
+
+def cmd_conformance_wasi(args, rest):
+    _, build = _built(args, targets.WASI)
+    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, build.target.label)
+
+
+def cmd_regrtest_wasi(args, rest):
+    return _regrtest_allowlisted(args, rest, targets.WASI, "wasi")
 
 
 def cmd_demo(args, rest):

@@ -1,6 +1,6 @@
 """The GitHub Actions matrix, read off the noxfile (`nox -l --json -t ci`): one job per (series, build target).
 
-A session's target is its target tag (`native`, `emscripten`); its series is
+A session's target is its target tag (`native`, `emscripten`, `wasi`); its series is
 its `cpython` parameter. A target's sessions without a series (the browser
 test) go to the newest series' job, which also publishes the static page.
 Sessions with no target tag (unit tests, e2e, lint) make one `harness` job.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-TARGETS = ("native", "emscripten")
+TARGETS = ("native", "emscripten", "wasi")
 HARNESS = "harness"
 
 

@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import log
 from .debianroot import DebianRoot, RootSpec
 from .errors import HarnessError
-from .process import run_logged
 from .profiles import EmscriptenProfile, format_emscripten
+from .toolchain import Toolchain
 
 # Debian 12's emscripten (3.1.6) is too old; trixie's 3.1.69 builds 3.11 and 3.13.
 DEFAULT_SUITE = "trixie"
@@ -33,33 +32,6 @@ CHROOT_PACKAGES = (
 def parse_emcc_version(text: str) -> tuple[int, int, int] | None:
     match = re.search(r"emcc \(Emscripten[^)]*\) (\d+)\.(\d+)\.(\d+)", text)
     return tuple(int(n) for n in match.groups()) if match else None
-
-
-@dataclass
-class Toolchain:
-    """Where emcc, emconfigure, emmake and node run."""
-
-    kind: str
-    version: tuple[int, int, int]
-    root: DebianRoot | None = None
-    binds: list[Path] = field(default_factory=list)
-
-    def describe(self) -> str:
-        where = f"Debian chroot {self.root.rootfs}" if self.root else "emsdk on PATH"
-        return f"Emscripten {format_emscripten(self.version)} ({self.kind}: {where})"
-
-    def command(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> list[str]:
-        """`argv` as a command line that runs it in the toolchain's environment."""
-        if self.root is None:
-            assignments = [f"{k}={v}" for k, v in (env or {}).items()]
-            return ["env", "-C", str(cwd), *assignments, *argv]
-        return self.root.command(argv, cwd, env, binds=self.binds)
-
-    def run(self, argv: list[str], cwd: Path, log_file: Path, what: str, env: dict[str, str] | None = None) -> None:
-        run_logged(self.command(argv, cwd, env), cwd, log_file, what)
-
-    def output(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command(argv, cwd, env), capture_output=True, text=True)
 
 
 def find(
@@ -99,7 +71,7 @@ def _emsdk_toolchain() -> Toolchain | None:
         return None
     result = subprocess.run([emcc, "--version"], capture_output=True, text=True)
     version = parse_emcc_version(result.stdout)
-    return Toolchain("emsdk", version) if version else None
+    return Toolchain("Emscripten", "emsdk", version) if version else None
 
 
 def debian_root(toolchains_dir: Path, suite: str) -> DebianRoot:
@@ -116,4 +88,4 @@ def chroot_toolchain(root: DebianRoot, binds: list[Path]) -> Toolchain:
         return {"emcc": version}
 
     record = root.ensure([["emcc", "--version"], ["node", "--version"]], describe)
-    return Toolchain("debian-chroot", tuple(record["emcc"]), root, binds)
+    return Toolchain("Emscripten", "debian-chroot", tuple(record["emcc"]), root, binds)

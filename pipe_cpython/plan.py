@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import deps, emscripten, native, patches, profiles, project, runner, sources
+from . import deps, emscripten, native, patches, profiles, project, runner, sources, wasi
+from .errors import HarnessError
 from .options import Flavour, Options
-from .profiles import SeriesProfile
+from .profiles import SeriesProfile, WasiProfile
 from .sources import WorkTree
 from .targets import NATIVE, Target
+from .toolchain import Toolchain
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Plan:
         return self.options.patches / self.source.version.series
 
     @functools.cached_property
-    def toolchain(self) -> emscripten.Toolchain:
+    def toolchain(self) -> Toolchain:
         return emscripten.find(
             self.source.version.series,
             self.profile.emscripten,
@@ -73,6 +75,25 @@ class Plan:
             [self.cache.root, project.ROOT],
             self.options.emscripten_suite,
         )
+
+    @functools.cached_property
+    def wasi_profile(self) -> WasiProfile:
+        if self.profile.wasi is None:
+            raise HarnessError(
+                f"CPython {self.profile.series} has no WASI build here (README.md, 'WASI')",
+                hint=f"add a WasiProfile to its profile in {profiles.PROFILES_FILE} once it builds",
+            )
+        return self.profile.wasi
+
+    @functools.cached_property
+    def wasi_toolchain(self) -> wasi.WasiToolchain:
+        return wasi.find_toolchain(
+            self.cache.toolchains, [self.cache.root, project.ROOT], self.cache.toolchains / "wasi-probe"
+        )
+
+    @functools.cached_property
+    def wasi_runtime(self) -> wasi.Runtime:
+        return wasi.find_runtime(self.cache.tools)
 
     def applied(self) -> WorkTree:
         """The work tree with the series applied as the `pipe` branch (kept when already so)."""

@@ -29,6 +29,9 @@ PROFILES_FILE = Path(__file__).resolve()
 # Where CPython keeps its Emscripten driver and config.site, newest layout first.
 EMSCRIPTEN_DIRS = ("Platforms/emscripten", "Tools/wasm/emscripten", "Tools/wasm")
 CONFIG_SITE = "config.site-wasm32-emscripten"
+# Where CPython keeps its WASI driver and config.site, newest layout first.
+WASI_DIRS = ("Platforms/WASI", "Tools/wasm/wasi", "Tools/wasm")
+WASI_CONFIG_SITE = "config.site-wasm32-wasi"
 
 
 class ModuleKind(enum.Enum):
@@ -73,6 +76,21 @@ class EmscriptenProfile:
 
 
 @dataclass(frozen=True)
+class WasiProfile:
+    """How one series is cross-compiled for WASI (wasm32-wasip1)."""
+
+    # Where, in the tree, config.site-wasm32-wasi lives (found in the tree by `for_tree`).
+    config_dir: str = "Tools/wasm"
+    configure_flags: tuple[str, ...] = ()
+    # Native stack the runtime lets wasm frames use: upstream's 8 MiB (`ulimit -s`), which its own
+    # recursion limits (Include/pythonrun.h, Lib/test/support) are measured against.
+    max_stack: int = 8 * 1024 * 1024
+
+    def config_site(self, tree: Path) -> Path:
+        return tree / self.config_dir / WASI_CONFIG_SITE
+
+
+@dataclass(frozen=True)
 class SeriesProfile:
     series: str
     # What `make <regen_targets>` writes: never committed, never exported.
@@ -81,11 +99,13 @@ class SeriesProfile:
     # CPython's own tests that exercise what the patch series touches, as this series names them.
     grammar_tests: tuple[str, ...]
     emscripten: EmscriptenProfile
+    # None where the series has no WASI build (say so in README.md's WASI section).
+    wasi: WasiProfile | None = None
 
-    @property
-    def regrtest_allowlist(self) -> Path:
-        """The reviewed list of CPython tests that fail under node for this series, each with its reason."""
-        return project.WASM / "regrtest-allowlist" / f"{self.series}.txt"
+    def regrtest_allowlist(self, platform: str = "emscripten") -> Path:
+        """The reviewed list of CPython tests that fail on a WebAssembly platform for this series, with reasons."""
+        suffix = "" if platform == "emscripten" else f"-{platform}"
+        return project.WASM / "regrtest-allowlist" / f"{self.series}{suffix}.txt"
 
 
 _REGEN = ("regen-token", "regen-ast", "regen-pegen")
@@ -120,6 +140,7 @@ PROFILES = {
         grammar_tests=_GRAMMAR_TESTS,
         # With mimalloc (new in 3.13), sys.stdout and friends are None under node.
         emscripten=EmscriptenProfile(minimum=(3, 1, 19), configure_flags=("--without-mimalloc",)),
+        wasi=WasiProfile(),
     ),
 }
 
@@ -137,17 +158,20 @@ def profile(series: str) -> SeriesProfile:
 
 
 def for_tree(series: str, tree: Path) -> SeriesProfile:
-    """The series' profile with what the CPython tree itself says overlaid (its Emscripten layout and pin)."""
+    """The series' profile with what the CPython tree itself says overlaid (its WebAssembly layouts and pin)."""
     base = profile(series)
-    emscripten = base.emscripten
-    for directory in EMSCRIPTEN_DIRS:
-        if (tree / directory / CONFIG_SITE).exists():
-            emscripten = dataclasses.replace(emscripten, config_dir=directory)
-            break
+    emscripten = _laid_out(base.emscripten, tree, EMSCRIPTEN_DIRS, CONFIG_SITE)
     pinned = tree_emscripten_pin(tree / emscripten.config_dir)
     if pinned:
         emscripten = dataclasses.replace(emscripten, pinned=pinned)
-    return dataclasses.replace(base, emscripten=emscripten)
+    wasi = base.wasi and _laid_out(base.wasi, tree, WASI_DIRS, WASI_CONFIG_SITE)
+    return dataclasses.replace(base, emscripten=emscripten, wasi=wasi)
+
+
+def _laid_out(platform, tree: Path, directories: tuple[str, ...], config_site: str):
+    """A platform's profile with `config_dir` the first of `directories` that holds `config_site` in the tree."""
+    found = next((d for d in directories if (tree / d / config_site).exists()), platform.config_dir)
+    return dataclasses.replace(platform, config_dir=found)
 
 
 def tree_emscripten_pin(directory: Path) -> EmscriptenVersion | None:

@@ -87,9 +87,14 @@ class ModuleOutcome:
 
 
 def regrtest_isolated(
-    python: list[str], driver: Path, modules: list[str], report_dir: Path, options: list[str] = ()
+    python: list[str],
+    driver: Path,
+    modules: list[str],
+    report_dir: Path,
+    options: list[str] = (),
+    label: str = "WebAssembly, node",
 ) -> list[ModuleOutcome]:
-    """Each module in its own interpreter process (under node one crash would end a shared run).
+    """Each module in its own interpreter process (on WebAssembly one crash would end a shared run).
 
     When a test crashes the process, the module is run again without it, so
     one crashing test costs that test, not the whole module.
@@ -99,7 +104,7 @@ def regrtest_isolated(
     for module in modules:
         report = report_dir / f"{module}.xml"
         crashed: list[str] = []
-        with log.step(f"{module} under node"):
+        with log.step(f"{module} ({label})"):
             for _attempt in range(_MAX_CRASHES_PER_MODULE + 1):
                 report.unlink(missing_ok=True)
                 ignores = [f"--ignore={_REGRTEST_PREFIX}{test}" for test in crashed]

@@ -1,9 +1,8 @@
 """Build targets: what the harness builds from a prepared tree, behind one small interface, in one registry.
 
 A target knows how to build itself into a directory the plan gives it, and
-how to run what it built. A new target (WASI, say) is a new `Target`
-subclass and a line in `TARGETS`: the plan, the command line and the runners
-do not change.
+how to run what it built. A new target is a new `Target` subclass and a
+line in `TARGETS` (WASI was added so): the plan and the runners do not change.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import native, wasm
+from . import native, wasi, wasm
 
 if TYPE_CHECKING:
     from .options import Flavour
@@ -91,9 +90,35 @@ class Emscripten(Target):
         return plan.toolchain.command(argv, Path.cwd())
 
 
+class Wasi(Target):
+    """CPython cross-compiled for WASI (wasm32-wasip1), run by wasmtime."""
+
+    name = directory = "wasi"
+    label = "WASI"
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
+        build_python = plan.build(NATIVE, flavour)
+        wasi.build(
+            plan.prepared(flavour),
+            plan.wasi_profile,
+            directory,
+            plan.wasi_toolchain,
+            native.interpreter(build_python.directory),
+        )
+        plan.wasi_runtime.ensure()
+
+    def output(self, plan: Plan, directory: Path) -> Path:
+        return wasi.module(directory)
+
+    def command(self, plan: Plan, directory: Path) -> list[str]:
+        return plan.wasi_runtime.command(self.output(plan, directory), plan.wasi_profile.max_stack)
+
+
 NATIVE = Native()
 EMSCRIPTEN_NODE = Emscripten("node")
 EMSCRIPTEN_BROWSER = Emscripten("browser")
-TARGETS: dict[str, Target] = {target.name: target for target in (NATIVE, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER)}
+WASI = Wasi()
+TARGETS: dict[str, Target] = {target.name: target for target in (NATIVE, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER, WASI)}
 # What `--target` names for the Emscripten steps (build-wasm, demo, ...).
 EMSCRIPTEN_PLATFORMS = {target.platform: target for target in TARGETS.values() if isinstance(target, Emscripten)}

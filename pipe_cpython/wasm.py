@@ -21,12 +21,12 @@ from pathlib import Path
 
 from . import buildtree, debian, download, log, native
 from .cache import Cache
-from .emscripten import Toolchain
 from .errors import HarnessError
 from .profiles import EmscriptenProfile, format_emscripten
 from .project import PINS
 from .sources import WorkTree
 from .stamps import Stamp
+from .toolchain import Toolchain
 
 # How each pinned library is built into $PREFIX, run with sh in its unpacked source tree.
 RECIPES = {

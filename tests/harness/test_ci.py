@@ -15,6 +15,7 @@ LISTING = [
     session("build-wasm", ["emscripten"], cpython="3.11"),
     session("build-wasm", ["emscripten"], cpython="3.13"),
     session("browser-test", ["emscripten"]),
+    session("conformance-wasi", ["wasi"], cpython="3.13"),
     session("tests", []),
     session("lint", []),
 ]
@@ -22,7 +23,7 @@ LISTING = [
 
 def test_one_job_per_series_and_target_plus_the_harness():
     jobs = {job["name"]: job for job in ci.jobs(LISTING)}
-    assert set(jobs) == {"native 3.11", "native 3.13", "emscripten 3.11", "emscripten 3.13", "harness"}
+    assert set(jobs) == {"native 3.11", "native 3.13", "emscripten 3.11", "emscripten 3.13", "wasi 3.13", "harness"}
     assert jobs["native 3.11"]["sessions"] == "conformance(cpython='3.11')"
     assert jobs["harness"]["sessions"] == "tests lint"
 

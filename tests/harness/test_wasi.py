@@ -1,0 +1,89 @@
+import os
+import stat
+
+import pytest
+
+from pipe_cpython import profiles, targets, wasi
+from pipe_cpython.errors import HarnessError
+
+
+def fake_wasi_sdk(root, version="19.1.5"):
+    bin_dir = root / "bin"
+    bin_dir.mkdir(parents=True)
+    clang = bin_dir / "clang"
+    clang.write_text(f"#!/bin/sh\necho 'clang version {version}'\n")
+    clang.chmod(clang.stat().st_mode | stat.S_IEXEC)
+    return root
+
+
+def test_parse_clang_version():
+    assert wasi.parse_clang_version("Debian clang version 19.1.7 (3+b1)\nTarget: x") == (19, 1, 7)
+    assert wasi.parse_clang_version("clang version 18.1.2-wasi-sdk (https://...)") == (18, 1, 2)
+    assert wasi.parse_clang_version("gcc 12") is None
+
+
+def test_the_users_wasi_sdk_comes_first_and_gets_its_sysroot(tmp_path, monkeypatch):
+    sdk = fake_wasi_sdk(tmp_path / "sdk")
+    monkeypatch.setenv("WASI_SDK_PATH", str(sdk))
+    toolchain = wasi.find_toolchain(tmp_path / "toolchains", [], tmp_path / "probe")
+    assert (toolchain.kind, toolchain.version, toolchain.host) == ("wasi-sdk", (19, 1, 5), "wasm32-wasip1")
+    assert toolchain.env["CC"] == f"{sdk}/bin/clang --sysroot={sdk}/share/wasi-sysroot"
+    assert toolchain.env["PKG_CONFIG_LIBDIR"] == "/nonexistent", "never the host's libraries"
+    assert toolchain.root is None and not (tmp_path / "toolchains").exists()
+
+
+def test_a_wasi_sdk_path_without_clang_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    monkeypatch.setenv("WASI_SDK_PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(HarnessError, match="has no bin/clang"):
+        wasi.find_toolchain(tmp_path / "toolchains", [], tmp_path / "probe")
+
+
+def test_debian_clang_is_driven_with_the_triple_its_builtins_are_installed_under():
+    env = wasi._debian_env("19")
+    assert env["CC"] == "clang-19 --target=wasm32-wasi" and env["AR"] == "llvm-ar-19"
+
+
+def test_configure_arguments_cross_compile_with_the_build_python(tmp_path):
+    toolchain = wasi.WasiToolchain("clang", "wasi-sdk", (19, 1, 5))
+    args = wasi.configure_arguments(toolchain, "x86_64-pc-linux-gnu", tmp_path / "python", profiles.WasiProfile())
+    build_python = f"--with-build-python={tmp_path}/python"
+    assert args == ["-C", "--host=wasm32-wasip1", "--build=x86_64-pc-linux-gnu", build_python]
+
+
+def test_the_wasmtime_cli_on_path_is_preferred(tmp_path, monkeypatch):
+    cli = tmp_path / "wasmtime"
+    cli.write_text("#!/bin/sh\n")
+    cli.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    runtime = wasi.find_runtime(tmp_path / "tools")
+    assert isinstance(runtime, wasi.WasmtimeCli)
+    command = runtime.command(tmp_path / "python.wasm", 8 << 20)
+    assert command == [str(cli), "run", "--wasm", "max-wasm-stack=8388608", "--dir", "/::/", f"{tmp_path}/python.wasm"]
+
+
+def test_without_the_cli_the_pypi_package_runs_in_a_venv_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(wasi.shutil, "which", lambda name: None)
+    runtime = wasi.find_runtime(tmp_path / "tools")
+    assert isinstance(runtime, wasi.WasmtimePackage)
+    assert runtime.venv.parent == tmp_path / "tools"
+    command = runtime.command(tmp_path / "python.wasm", 1 << 20)
+    assert command[:2] == [str(runtime.venv / "bin" / "python"), str(wasi.RUNNER)]
+    assert command[-3:] == ["--dir", "/::/", f"{tmp_path}/python.wasm"]
+
+
+def test_the_wasi_layout_of_a_tree_is_found_like_emscriptens(tmp_path):
+    (tmp_path / "Tools/wasm/wasi").mkdir(parents=True)
+    (tmp_path / "Tools/wasm/wasi" / profiles.WASI_CONFIG_SITE).write_text("")
+    profile = profiles.for_tree("3.13", tmp_path)
+    assert profile.wasi.config_site(tmp_path) == tmp_path / "Tools/wasm/wasi/config.site-wasm32-wasi"
+
+
+def test_each_webassembly_platform_has_its_own_allowlist():
+    profile = profiles.profile("3.13")
+    assert profile.regrtest_allowlist().name == "3.13.txt"
+    assert profile.regrtest_allowlist("wasi").name == "3.13-wasi.txt"
+    assert profile.regrtest_allowlist("wasi").exists(), "reviewed for every series with a WASI build"
+
+
+def test_wasi_is_a_target_of_the_registry():
+    assert targets.TARGETS["wasi"] is targets.WASI and targets.WASI.directory == "wasi"
