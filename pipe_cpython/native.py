@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -40,6 +41,25 @@ def configured_with(build_dir: Path, wanted: dict) -> bool:
 def configure_stamp(build_dir: Path) -> Stamp:
     """Written only after configure succeeded, so an interrupted configure is redone."""
     return Stamp(build_dir / CONFIGURE_STAMP)
+
+
+def seed_config_cache(build_dir: Path, wanted: dict, siblings: str) -> None:
+    """Start from a sibling build's autoconf cache when its checks had the same inputs.
+
+    A cross target's builds (node and browser, patched or pristine) run the
+    same compiler checks: a warm cache turns a configure of minutes into
+    seconds. `siblings` is the glob of the build directories that may share it.
+    """
+    cache_file = build_dir / "config.cache"
+    cache_file.unlink(missing_ok=True)
+    for sibling in sorted(build_dir.parent.glob(siblings)):
+        recorded = configure_stamp(sibling).read()
+        if sibling == build_dir or recorded is None or not (sibling / "config.cache").exists():
+            continue
+        if recorded.get("checks") == json.loads(json.dumps(wanted["checks"])):
+            log.info(f"reusing the autoconf cache of {sibling.name}")
+            shutil.copy(sibling / "config.cache", cache_file)
+            return
 
 
 def configure(tree: WorkTree, build_dir: Path, extra_args: list[str] = ()) -> None:

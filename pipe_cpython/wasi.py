@@ -160,13 +160,16 @@ def configure(
     wanted = {
         "args": args,
         "env": env,
-        "toolchain": [toolchain.kind, list(toolchain.version), toolchain.env],
-        "configure": hashlib.sha256((tree.path / "configure").read_bytes()).hexdigest(),
-        "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
+        # What autoconf's cached answers depend on; the other flavour's build with the same can share them.
+        "checks": {
+            "toolchain": [toolchain.kind, list(toolchain.version), toolchain.env],
+            "configure": hashlib.sha256((tree.path / "configure").read_bytes()).hexdigest(),
+            "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
+        },
     }
     if native.configured_with(build_dir, wanted):
         return
-    (build_dir / "config.cache").unlink(missing_ok=True)
+    native.seed_config_cache(build_dir, wanted, "wasi*")
     with log.step(f"configuring CPython {tree.version} for WASI ({toolchain.host})"):
         toolchain.run([str(tree.path / "configure"), *args], build_dir, build_dir / "configure.log", "configure", env)
     native.configure_stamp(build_dir).write(wanted)

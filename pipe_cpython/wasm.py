@@ -168,7 +168,7 @@ def configure(
     }
     if native.configured_with(build_dir, wanted):
         return
-    _seed_config_cache(build_dir, wanted)
+    native.seed_config_cache(build_dir, wanted, "wasm-*")
     command = ["emconfigure", str(tree.path / "configure"), *args]
     with log.step(f"configuring CPython {tree.version} for wasm32-emscripten ({target})"):
         try:
@@ -180,24 +180,6 @@ def configure(
             (build_dir / "config.cache").unlink()
             toolchain.run(command, build_dir, build_dir / "configure.log", "emconfigure", env)
     native.configure_stamp(build_dir).write(wanted)
-
-
-def _seed_config_cache(build_dir: Path, wanted: dict) -> None:
-    """Start from a sibling build's autoconf cache when its checks had the same inputs.
-
-    The node and browser targets, patched or pristine, run the same compiler
-    checks: a warm cache turns a cold emconfigure of minutes into seconds.
-    """
-    cache_file = build_dir / "config.cache"
-    cache_file.unlink(missing_ok=True)
-    for sibling in sorted(build_dir.parent.glob("wasm-*")):
-        recorded = native.configure_stamp(sibling).read()
-        if sibling == build_dir or recorded is None or not (sibling / "config.cache").exists():
-            continue
-        if recorded.get("checks") == json.loads(json.dumps(wanted["checks"])):
-            log.info(f"reusing the autoconf cache of {sibling.name}")
-            shutil.copy(sibling / "config.cache", cache_file)
-            return
 
 
 def make(build_dir: Path, toolchain: Toolchain) -> None:

@@ -1,10 +1,15 @@
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from pipe_cpython import profiles, targets, wasi
 from pipe_cpython.errors import HarnessError
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def fake_wasi_sdk(root, version="19.1.5"):
@@ -87,3 +92,20 @@ def test_each_webassembly_platform_has_its_own_allowlist():
 
 def test_wasi_is_a_target_of_the_registry():
     assert targets.TARGETS["wasi"] is targets.WASI and targets.WASI.directory == "wasi"
+
+
+def run_wasi(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """`run-wasi` on the shared cache (the ci sessions build WASI before e2e runs; else this builds it)."""
+    command = [sys.executable, "-m", "pipe_cpython", "run-wasi", "-q", "--cpython", "3.13", "--", *args]
+    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=1800, **kwargs)
+
+
+@pytest.mark.e2e
+def test_the_wasi_interpreter_keeps_exit_status_streams_and_host_paths(tmp_path):
+    script = tmp_path / "piped.py"
+    script.write_text("import sys\nprint(input() |> str.upper)\nprint('to stderr', file=sys.stderr)\nsys.exit(3)\n")
+    result = run_wasi(str(script), input="from stdin\n")
+    assert (result.returncode, result.stdout, result.stderr) == (3, "FROM STDIN\n", "to stderr\n")
+    failing = run_wasi("-c", "1 |> undefined_name")
+    assert failing.returncode == 1 and "NameError: name 'undefined_name' is not defined" in failing.stderr
+    assert run_wasi("-c", "import sys; print(sys.platform)").stdout == "wasi\n"

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from pipe_cpython import debian, debianroot, emscripten, profiles, runner, wasm
+from pipe_cpython import debian, debianroot, emscripten, native, profiles, runner, wasm
 from pipe_cpython.errors import HarnessError
 
 
@@ -141,9 +141,9 @@ def test_configure_cache_is_seeded_only_from_a_matching_sibling(tmp_path):
     stamp = {"args": ["--with-emscripten-target=node"], "env": {"CONFIG_SITE": "/a/site"}, "checks": checks}
     (node / ".pipe-cpython-configure.json").write_text(json.dumps(stamp))
     other_tree = {"args": ["--with-emscripten-target=browser"], "env": {"CONFIG_SITE": "/b/site"}, "checks": checks}
-    wasm._seed_config_cache(browser, other_tree)
+    native.seed_config_cache(browser, other_tree, "wasm-*")
     assert (browser / "config.cache").read_text() == "ac_cv_x=yes\n"
-    wasm._seed_config_cache(browser, {**stamp, "checks": {**checks, "toolchain": [3, 1, 70]}})
+    native.seed_config_cache(browser, {**stamp, "checks": {**checks, "toolchain": [3, 1, 70]}}, "wasm-*")
     assert not (browser / "config.cache").exists()
 
 
