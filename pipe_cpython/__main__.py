@@ -176,8 +176,17 @@ def cmd_build(args, rest):
 
 
 def cmd_run(args, rest):
-    _, build = _built(args, targets.NATIVE)
+    return _run(args, rest, targets.NATIVE)
+
+
+def _run(args, rest, target: targets.Target) -> int:
+    _, build = _built(args, target)
     return runner.run(build.command, rest)
+
+
+def _conformance(args, rest, target: targets.Target) -> int:
+    _, build = _built(args, target)
+    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, target.label)
 
 
 def cmd_venv(args, rest):
@@ -190,8 +199,7 @@ def cmd_venv(args, rest):
 
 
 def cmd_conformance(args, rest):
-    _, build = _built(args, targets.NATIVE)
-    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory)
+    return _conformance(args, rest, targets.NATIVE)
 
 
 def cmd_regrtest(args, rest):
@@ -207,13 +215,11 @@ def cmd_build_wasm(args, rest):
 
 
 def cmd_run_wasm(args, rest):
-    _, build = _built(args, targets.EMSCRIPTEN_NODE)
-    return runner.run(build.command, rest)
+    return _run(args, rest, targets.EMSCRIPTEN_NODE)
 
 
 def cmd_conformance_wasm(args, rest):
-    _, build = _built(args, targets.EMSCRIPTEN_NODE)
-    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, build.target.label)
+    return _conformance(args, rest, targets.EMSCRIPTEN_NODE)
 
 
 def cmd_regrtest_wasm(args, rest):
@@ -256,13 +262,11 @@ def cmd_build_wasi(args, rest):
 
 
 def cmd_run_wasi(args, rest):
-    _, build = _built(args, targets.WASI)
-    return runner.run(build.command, rest)
+    return _run(args, rest, targets.WASI)
 
 
 def cmd_conformance_wasi(args, rest):
-    _, build = _built(args, targets.WASI)
-    return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, build.target.label)
+    return _conformance(args, rest, targets.WASI)
 
 
 def cmd_regrtest_wasi(args, rest):

@@ -43,6 +43,11 @@ def configure_stamp(build_dir: Path) -> Stamp:
     return Stamp(build_dir / CONFIGURE_STAMP)
 
 
+def build_triple(tree: WorkTree) -> str:
+    """The machine the build runs on, as configure's --build wants it (the tree's config.guess)."""
+    return subprocess.run([str(tree.path / "config.guess")], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def seed_config_cache(build_dir: Path, wanted: dict, siblings: str) -> None:
     """Start from a sibling build's autoconf cache when its checks had the same inputs.
 

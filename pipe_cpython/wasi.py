@@ -152,9 +152,7 @@ def configure(
     """Run configure for WASI unless it already ran with the same inputs."""
     build_dir.mkdir(parents=True, exist_ok=True)
     config_site = profile.config_site(tree.path)
-    build_triple = subprocess.run(
-        [str(tree.path / "config.guess")], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    build_triple = native.build_triple(tree)
     args = configure_arguments(toolchain, build_triple, build_python, profile)
     env = {"CONFIG_SITE": str(config_site)}
     wanted = {

@@ -148,9 +148,7 @@ def configure(
     """Run emconfigure for one target (node or browser) unless it already ran with the same inputs."""
     build_dir.mkdir(parents=True, exist_ok=True)
     config_site = series.config_site(tree.path)
-    build_triple = subprocess.run(
-        [str(tree.path / "config.guess")], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    build_triple = native.build_triple(tree)
     args = configure_arguments(series, target, build_triple, build_python, prefix)
     env = {"CONFIG_SITE": str(config_site), "LDFLAGS": f"-sSTACK_SIZE={series.stack_size}"}
     wanted = {

@@ -419,7 +419,7 @@ class PycTests(unittest.TestCase):
 
 # WASI's parser stack is smaller (MAXSTACK, 4000 frames upstream: Parser/parser.c), so there the parser
 # gives out before the tokenizer's 200 levels, upstream too. The deepest nesting pristine CPython compiles
-# on WASI (MemoryError one level deeper), measured on 3.13.15; the fork scales MAXSTACK to match.
+# on WASI (MemoryError one level deeper), measured on 3.11.2 and 3.13.15; the fork scales MAXSTACK to match.
 WASI_DEEPEST_NESTING = {"parentheses": 141, "f-string": 140, "list": 137}
 
 
@@ -496,7 +496,7 @@ class DeepChainTests(unittest.TestCase):
     def assert_parser_gives_out_where_upstream_does(self, kind):
         deepest = WASI_DEEPEST_NESTING[kind]
         compile(nested(kind, deepest), "<nest>", "eval")
-        with self.assertRaisesRegex(MemoryError, "Parser stack overflowed"):
+        with self.assertRaises(MemoryError):  # "Parser stack overflowed" from 3.12 on, no message before
             compile(nested(kind, deepest + 1), "<nest>", "eval")
 
 
