@@ -103,6 +103,13 @@ def check_patches(session: nox.Session, cpython: str) -> None:
     harness(session, "check-patches", "--cpython", cpython, *session.posargs)
 
 
+@nox.session(name="regrtest-full", python=False, tags=["full"])
+@nox.parametrize("cpython", SERIES)
+def regrtest_full(session: nox.Session, cpython: str) -> None:
+    """CPython's whole test suite, patched against pristine, compared test by test (about an hour per series)."""
+    harness(session, "regrtest-full", "--cpython", cpython, "--", *session.posargs)
+
+
 @nox.session(name="build-wasm", python=False, tags=["ci", "emscripten"])
 @nox.parametrize("cpython", SERIES)
 def build_wasm(session: nox.Session, cpython: str) -> None:

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import ci, demo, deps, fuzz, log, native, options, patches, project, runner, targets, venvs
+from . import ci, demo, deps, fullsuite, fuzz, log, native, options, patches, project, runner, targets, venvs
 from .errors import HarnessError
 from .options import Flavour
 from .plan import Build, Plan, planned
@@ -66,6 +66,13 @@ def parser() -> argparse.ArgumentParser:
     venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", (common, build))
     step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", (common, build))
+    step(
+        "regrtest-full",
+        cmd_regrtest_full,
+        "CPython's whole test suite on the patched and the pristine build, compared test by test (args after -- "
+        "go to regrtest)",
+        (common, build),
+    )
     wasm_step = (common, build, wasm_options)
     step("build-wasm", cmd_build_wasm, "build the patched interpreter for WebAssembly", wasm_step)
     step(
@@ -207,6 +214,44 @@ def cmd_regrtest(args, rest):
     plan, build = _built(args, targets.NATIVE)
     tests = tests or list(plan.profile.grammar_tests)
     return runner.regrtest(native.interpreter(build.directory), tests, native.jobs(), regrtest_options)
+
+
+def cmd_regrtest_full(args, rest):
+    """The fork must fail and skip exactly what pristine does, test by test, but for the reviewed allow-list."""
+    with planned(options.from_args(args)) as plan:
+        builds = {flavour: plan.build(targets.NATIVE, flavour) for flavour in Flavour}
+        version = builds[Flavour.PATCHED].tree.version
+        reports = {flavour: plan.cache.full_suite_reports(version, flavour.pristine) for flavour in Flavour}
+    allowlist_path = project.FULL_SUITE_ALLOWLISTS / f"{version.series}.txt"
+    allowed = fullsuite.read_allowlist(allowlist_path)
+    python = {flavour: native.interpreter(build.directory) for flavour, build in builds.items()}
+    results = {
+        flavour: fullsuite.run(python[flavour], reports[flavour], native.jobs(), rest, flavour.value)
+        for flavour in Flavour
+    }
+    patched, pristine = results[Flavour.PATCHED], results[Flavour.PRISTINE]
+    found = fullsuite.differences(patched, pristine)
+    if found:
+        with log.step(f"running the {len(found)} differing tests again on both builds"):
+            found = fullsuite.confirmed(
+                found, python[Flavour.PATCHED], python[Flavour.PRISTINE], reports[Flavour.PATCHED]
+            )
+    failed = sorted(t for t, o in pristine.cases.items() if o is fullsuite.Outcome.FAILED)
+    log.info(
+        f"CPython {version}'s whole suite: {len(patched.cases)} test ids patched, {len(pristine.cases)} pristine; "
+        f"pristine fails {len(failed)} ({', '.join(failed) or 'none'}), modules listed by regrtest: "
+        f"{len(pristine.modules)}"
+    )
+    problems = [
+        f"{entry}: {mine} patched, {theirs} pristine" for entry, (mine, theirs) in sorted(found.items())
+        if entry not in allowed
+    ]  # fmt: skip
+    problems += [f"{entry}: on the allow-list but the same on both builds" for entry in sorted(allowed - found.keys())]
+    if _report("regrtest-full", problems):
+        log.info(f"logs and JUnit reports: {reports[Flavour.PATCHED].parent}; allow-list: {allowlist_path}")
+        return 1
+    log.info("the fork fails and skips exactly what pristine does")
+    return 0
 
 
 def cmd_build_wasm(args, rest):

@@ -9,10 +9,12 @@ Every path in the cache is named here, and only here. Layout::
     build/cpython-X.Y.Z/<target>[-pristine]/   out-of-tree build directories, one per target and flavour
     build/cpython-X.Y.Z/demo/      the assembled browser page
     build/cpython-X.Y.Z/fuzz/      the fuzzer's reports
+    build/cpython-X.Y.Z/full-suite/{patched,pristine}/   regrtest-full's logs and JUnit reports
     build/wasm-deps-emscripten-V/  libraries for WebAssembly, shared by every release built with Emscripten V
     toolchains/debian-SUITE/       the Debian root Emscripten runs in
+    toolchains/wasi-SUITE/         the Debian root Debian's clang builds WASI in
     roots/                         Debian roots the tests make
-    tools/                         the pinned nox (./nox)
+    tools/                         the pinned nox (./nox), wasmtime's PyPI package
     venvs/cpython-X.Y.Z[-pristine]/   `venv`'s virtual environments
 """
 
@@ -70,6 +72,9 @@ class Cache:
 
     def fuzz_reports(self, version: Version) -> Path:
         return self.release_builds(version) / "fuzz"
+
+    def full_suite_reports(self, version: Version, pristine: bool) -> Path:
+        return self.release_builds(version) / "full-suite" / ("pristine" if pristine else "patched")
 
     def wasm_deps(self, emscripten: str) -> Path:
         return self.root / "build" / f"wasm-deps-emscripten-{emscripten}"

@@ -1,0 +1,154 @@
+"""CPython's whole test suite on the patched and the pristine build of one release, compared test by test.
+
+Each build runs `python -m test` over every module, with every resource
+that can run on a build machine (`RESOURCES`), writing JUnit XML. The
+comparison is by test id (`test.test_x.Class.test_method`): the fork must
+fail exactly the tests pristine fails and skip exactly what pristine skips.
+Whole modules that never ran a test (skipped at import, resource denied)
+come from regrtest's summary, by module. A difference is reported only when
+a second run of that one test, on both builds, agrees with the first: the
+suite has tests that fail now and then on a loaded machine, on either build.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from . import log
+from .errors import HarnessError
+
+# Every resource, minus what a build machine cannot offer: `network` and `urlfetch` need the internet,
+# `gui` a display, `audio` a sound device. `cpu`, `decimal`, `largefile`, `subprocess`, `tzdata`, `walltime`,
+# `extralargefile` and the rest run.
+RESOURCES = "all,-network,-urlfetch,-gui,-audio"
+TIMEOUT = 1200  # seconds per module: test_peg_generator compiles C extensions, test_unparse the whole stdlib
+
+
+class Outcome(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class SuiteResult:
+    cases: dict[str, Outcome] = field(default_factory=dict)
+    # Modules regrtest lists in its summary (skipped, resource denied, failed, ...), with the list they are in.
+    modules: dict[str, str] = field(default_factory=dict)
+
+
+def read_junit(report: Path) -> dict[str, Outcome]:
+    cases = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        test_id = f"{case.get('classname', '')}.{case.get('name', '')}"
+        if case.find("failure") is not None or case.find("error") is not None:
+            cases[test_id] = Outcome.FAILED
+        elif case.find("skipped") is not None:
+            cases[test_id] = Outcome.SKIPPED
+        else:
+            cases[test_id] = Outcome.PASSED
+    return cases
+
+
+_SUMMARY_HEADER = re.compile(r"^(\d+) tests? (.+?):$")
+_PROGRESS = re.compile(r"\[\s*(\d+/\d+)\] (test\S*)")
+PROGRESS_EVERY = 30  # seconds between progress lines
+
+
+def read_summary(output: str) -> dict[str, str]:
+    """regrtest's closing lists ("2 tests skipped:", "1 test skipped (resource denied):"): module -> list."""
+    modules, current = {}, None
+    for line in output.splitlines():
+        if match := _SUMMARY_HEADER.match(line):
+            current = match[2]
+        elif current and line.startswith("    "):
+            modules.update((name, current) for name in line.split())
+        else:
+            current = None
+    return modules
+
+
+def run(python: Path, report_dir: Path, jobs: int, args: list[str], label: str) -> SuiteResult:
+    """The whole suite on one build; its log and JUnit report stay in `report_dir`."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    junit, output = report_dir / "junit.xml", report_dir / "regrtest.log"
+    junit.unlink(missing_ok=True)
+    command = [str(python), "-m", "test", f"-j{jobs}", f"--timeout={TIMEOUT}", "-u", RESOURCES]
+    what = f"CPython's whole test suite on the {label} build (-j{jobs}; log {output})"
+    with log.step(what), open(output, "w") as out:
+        proc = subprocess.Popen(
+            [*command, "--junit-xml", str(junit), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        shown = time.monotonic()
+        for line in proc.stdout:
+            out.write(line)
+            # "0:12:34 load avg: 1.98 [123/482] test_x passed": a module finished.
+            if (progress := _PROGRESS.search(line)) and time.monotonic() - shown > PROGRESS_EVERY:
+                log.info(f"  {label}: {progress[1]} modules done, last {progress[2]}")
+                shown = time.monotonic()
+        proc.wait()
+    text = output.read_text(errors="replace")
+    if not junit.exists():
+        tail = "\n".join(text.splitlines()[-20:])
+        raise HarnessError(f"regrtest on the {label} build wrote no report; the end of {output}:\n{tail}")
+    return SuiteResult(read_junit(junit), read_summary(text))
+
+
+def differences(patched: SuiteResult, pristine: SuiteResult) -> dict[str, tuple[str, str]]:
+    """Test id or module -> (patched outcome, pristine outcome), wherever they differ."""
+    found = {}
+    for test_id in patched.cases.keys() | pristine.cases.keys():
+        mine, theirs = patched.cases.get(test_id), pristine.cases.get(test_id)
+        if mine != theirs:
+            found[test_id] = (mine.value if mine else "not run", theirs.value if theirs else "not run")
+    for module in patched.modules.keys() | pristine.modules.keys():
+        mine, theirs = patched.modules.get(module), pristine.modules.get(module)
+        if mine != theirs:
+            found[module] = (mine or "ran", theirs or "ran")
+    return found
+
+
+def rerun(python: Path, entry: str, scratch: Path) -> str:
+    """The outcome of one test id (or one whole module) run again on its own."""
+    module, _, rest = entry.removeprefix("test.").partition(".")
+    report = scratch / "rerun.xml"
+    report.unlink(missing_ok=True)
+    match = ["-m", rest.rpartition(".")[2]] if rest else []
+    command = [str(python), "-m", "test", "-u", RESOURCES, f"--timeout={TIMEOUT}", "--junit-xml", str(report)]
+    result = subprocess.run([*command, *match, module], capture_output=True, text=True)
+    if not rest:
+        return read_summary(result.stdout).get(module, "ran")
+    outcome = read_junit(report).get(entry) if report.exists() else None
+    return outcome.value if outcome else "not run"
+
+
+def confirmed(
+    found: dict[str, tuple[str, str]], patched: Path, pristine: Path, scratch: Path
+) -> dict[str, tuple[str, str]]:
+    """The differences that a second run of each, on both builds, shows again (the others are reported as flaky)."""
+    kept = {}
+    for entry, outcomes in sorted(found.items()):
+        again = (rerun(patched, entry, scratch), rerun(pristine, entry, scratch))
+        if again[0] != again[1]:
+            kept[entry] = outcomes
+        else:
+            log.info(f"  {entry}: {outcomes[0]} patched, {outcomes[1]} pristine, then {again[0]} on both: flaky")
+    return kept
+
+
+def read_allowlist(path: Path) -> set[str]:
+    """`test id  # reason` lines; a reason is required."""
+    allowed = set()
+    for number, line in enumerate(path.read_text().splitlines(), 1) if path.exists() else ():
+        entry, _, reason = line.partition("#")
+        if entry.strip():
+            if not reason.strip():
+                raise HarnessError(f"{path}:{number}: {entry.strip()} has no reason", hint="write `test id  # why`")
+            allowed.add(entry.strip())
+    return allowed

@@ -1,0 +1,69 @@
+import pytest
+
+from pipe_cpython import fullsuite
+from pipe_cpython.errors import HarnessError
+from pipe_cpython.fullsuite import Outcome, SuiteResult
+
+JUNIT = """<testsuites><testsuite tests="4">
+<testcase classname="test.test_a.T" name="test_ok" />
+<testcase classname="test.test_a.T" name="test_bad"><failure>boom</failure></testcase>
+<testcase classname="test.test_a.T" name="test_err"><error>oops</error></testcase>
+<testcase classname="test.test_b.U" name="test_skip"><skipped>no</skipped></testcase>
+</testsuite></testsuites>"""
+
+SUMMARY = """\
+== Tests result: FAILURE ==
+
+2 tests skipped:
+    test_winreg test_winsound
+
+1 test skipped (resource denied):
+    test_tkinter
+
+1 test failed:
+    test_socket
+
+470 tests OK.
+Total duration: 21 min 3 sec
+"""
+
+
+def test_junit_outcomes_by_test_id(tmp_path):
+    report = tmp_path / "junit.xml"
+    report.write_text(JUNIT)
+    assert fullsuite.read_junit(report) == {
+        "test.test_a.T.test_ok": Outcome.PASSED,
+        "test.test_a.T.test_bad": Outcome.FAILED,
+        "test.test_a.T.test_err": Outcome.FAILED,
+        "test.test_b.U.test_skip": Outcome.SKIPPED,
+    }
+
+
+def test_summary_lists_modules_that_ran_no_test():
+    assert fullsuite.read_summary(SUMMARY) == {
+        "test_winreg": "skipped",
+        "test_winsound": "skipped",
+        "test_tkinter": "skipped (resource denied)",
+        "test_socket": "failed",
+    }
+
+
+def test_differences_name_both_outcomes_and_missing_tests():
+    pristine = SuiteResult({"t.a": Outcome.PASSED, "t.b": Outcome.SKIPPED}, {"test_x": "skipped"})
+    patched = SuiteResult({"t.a": Outcome.FAILED, "t.b": Outcome.SKIPPED, "t.c": Outcome.PASSED}, {})
+    assert fullsuite.differences(patched, pristine) == {
+        "t.a": ("failed", "passed"),
+        "t.c": ("passed", "not run"),
+        "test_x": ("ran", "skipped"),
+    }
+    assert fullsuite.differences(pristine, pristine) == {}
+
+
+def test_an_allowlist_entry_needs_a_reason(tmp_path):
+    allowlist = tmp_path / "3.13.txt"
+    allowlist.write_text("# header\ntest.test_a.T.test_bad  # the machine, not the patch\n")
+    assert fullsuite.read_allowlist(allowlist) == {"test.test_a.T.test_bad"}
+    allowlist.write_text("test.test_a.T.test_bad\n")
+    with pytest.raises(HarnessError, match="has no reason"):
+        fullsuite.read_allowlist(allowlist)
+    assert fullsuite.read_allowlist(tmp_path / "missing.txt") == set()
