@@ -96,6 +96,14 @@ def fuzz(session: nox.Session, cpython: str) -> None:
     session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
 
 
+@nox.session(tags=["ci", "native"])
+@nox.parametrize("cpython", SERIES)
+def sanitizers(session: nox.Session, cpython: str) -> None:
+    """ASan+UBSan build: conformance suite, grammar tests and fuzz inputs, failing on any report (`-- --count N`)."""
+    session.install("-e", ".[fuzz]")
+    session.run("python", "-m", "pipe_cpython", "sanitizers", "--cpython", cpython, *session.posargs)
+
+
 @nox.session(name="check-patches", python=False, tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def check_patches(session: nox.Session, cpython: str) -> None:

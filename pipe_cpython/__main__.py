@@ -115,6 +115,14 @@ def parser() -> argparse.ArgumentParser:
     )
     fuzz_step.add_argument("--count", type=int, default=500, help="inputs of each kind (default 500)")
     fuzz_step.add_argument("--seed", type=int, default=0, help="random seed, to reproduce or vary a run (default 0)")
+    sanitizers = step(
+        "sanitizers",
+        cmd_sanitizers,
+        "build with ASan and UBSan, then run the conformance suite, the grammar tests and the fuzzer's inputs on it",
+        (common, build),
+    )
+    sanitizers.add_argument("--count", type=int, default=100, help="fuzz inputs of each kind (default 100)")
+    sanitizers.add_argument("--seed", type=int, default=0, help="random seed of the fuzz inputs (default 0)")
     step(
         "check-patches",
         cmd_check_patches,
@@ -351,6 +359,27 @@ def cmd_fuzz(args, rest):
     return fuzz.run(
         patched.command, pristine.command, project.ORACLE, pristine.tree.path / "Lib", args.count, args.seed, report_dir
     )
+
+
+def cmd_sanitizers(args, rest):
+    """Any AddressSanitizer or UndefinedBehaviorSanitizer report ends its process with a nonzero status: a failure."""
+    with planned(options.from_args(args)) as plan:
+        sanitized = plan.requested(targets.SANITIZED)
+        pristine = plan.build(targets.NATIVE, Flavour.PRISTINE)
+        report_dir = plan.cache.fuzz_reports(pristine.tree.version) / "sanitized"
+    label = targets.SANITIZED.label
+    failed = {
+        "conformance suite": runner.conformance(sanitized.command, project.CONFORMANCE, [], sanitized.directory, label),
+        "grammar tests": runner.regrtest(sanitized.command, list(plan.profile.grammar_tests), native.jobs(), rest),
+        "fuzz inputs": fuzz.run(
+            sanitized.command, pristine.command, project.ORACLE, pristine.tree.path / "Lib", args.count, args.seed,
+            report_dir,
+        ),
+    }  # fmt: skip
+    if _report("sanitizers", [f"{what} failed on the {label} build (see above)" for what, rc in failed.items() if rc]):
+        return 1
+    log.info(f"no sanitizer report: conformance suite, {len(plan.profile.grammar_tests)} test modules, fuzz inputs")
+    return 0
 
 
 def cmd_check_patches(args, rest):

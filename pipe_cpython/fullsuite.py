@@ -81,7 +81,7 @@ def run(python: Path, report_dir: Path, jobs: int, args: list[str], label: str) 
     junit.unlink(missing_ok=True)
     command = [str(python), "-m", "test", f"-j{jobs}", f"--timeout={TIMEOUT}", "-u", RESOURCES]
     what = f"CPython's whole test suite on the {label} build (-j{jobs}; log {output})"
-    with log.step(what), open(output, "w") as out:
+    with log.step(what), open(output, "w", buffering=1) as out:  # line-buffered: the log can be followed
         proc = subprocess.Popen(
             [*command, "--junit-xml", str(junit), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )

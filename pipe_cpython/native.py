@@ -113,9 +113,9 @@ def regen(build_dir: Path, targets: tuple[str, ...]) -> None:
         run_logged(["make", *targets], build_dir, build_dir / "regen.log", "make regen")
 
 
-def make(build_dir: Path, extra_args: list[str] = ()) -> None:
+def make(build_dir: Path, extra_args: list[str] = (), env: dict[str, str] | None = None) -> None:
     with log.step(f"compiling with make -j{jobs()}"), buildtree.guarded(build_dir):
-        run_logged(["make", f"-j{jobs()}", *extra_args], build_dir, build_dir / "make.log", "make")
+        run_logged(["make", f"-j{jobs()}", *extra_args], build_dir, build_dir / "make.log", "make", env)
     if not interpreter(build_dir).exists():
         raise HarnessError(
             f"make finished but {interpreter(build_dir)} is missing", hint=f"see {build_dir / 'make.log'}"
@@ -128,6 +128,7 @@ def build(
     configure_args: list[str] = (),
     make_args: list[str] = (),
     allow_missing_modules: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Path:
     """Configure (once), check the optional modules, compile; return the interpreter.
 
@@ -145,7 +146,7 @@ def build(
         except HarnessError:
             unconfigure(build_dir)
             raise
-    make(build_dir, make_args)
+    make(build_dir, make_args, env)
     return interpreter(build_dir)
 
 

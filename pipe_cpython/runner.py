@@ -69,10 +69,10 @@ def conformance(
         return subprocess.run(command).returncode
 
 
-def regrtest(python: Path, tests: list[str], jobs: int, args: list[str]) -> int:
+def regrtest(python: Path | list[str], tests: list[str], jobs: int, args: list[str]) -> int:
     with log.step(f"CPython's regression tests ({len(tests)} modules, -j{jobs})"):
         # `cpu` adds the whole-stdlib round trips of test_unparse and test_tokenize.
-        command = [str(python), "-m", "test", f"-j{jobs}", "--timeout=900", "-u", "cpu", *args, *tests]
+        command = [*interpreter_command(python), "-m", "test", f"-j{jobs}", "--timeout=900", "-u", "cpu", *args, *tests]
         return subprocess.run(command).returncode
 
 

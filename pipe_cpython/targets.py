@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from . import native, wasi, wasm
 
@@ -57,6 +57,36 @@ class Native(Target):
         return [str(native.interpreter(directory))]
 
 
+class Sanitized(Native):
+    """The native interpreter with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's or clang's).
+
+    Its command stops at the first report with a nonzero exit status, so any
+    report fails whatever ran it (a test, a suite, the fuzzer's comparison).
+    """
+
+    name = directory = "native-sanitized"
+    label = "native, ASan+UBSan"
+    CONFIGURE_ARGS = ("--with-address-sanitizer", "--with-undefined-behavior-sanitizer")
+    # CPython frees not everything at exit by design: leak reports would be about that, not about memory errors.
+    ENV: ClassVar[dict[str, str]] = {
+        "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=86",
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
+    }
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        native.build(
+            plan.prepared(flavour),
+            directory,
+            configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
+            allow_missing_modules=plan.options.allow_missing_modules,
+            # The build runs its own python (to freeze modules, to check the extensions), sanitized too.
+            env=self.ENV,
+        )
+
+    def command(self, plan: Plan, directory: Path) -> list[str]:
+        return ["env", *(f"{k}={v}" for k, v in self.ENV.items()), str(native.interpreter(directory))]
+
+
 class Emscripten(Target):
     """CPython cross-compiled by Emscripten for one of its platforms (node or browser)."""
 
@@ -97,11 +127,12 @@ class Wasi(Target):
     label = "WASI"
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        profile = plan.wasi_profile  # first: a series without a WASI build is refused before anything is built
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
         build_python = plan.build(NATIVE, flavour)
         wasi.build(
             plan.prepared(flavour),
-            plan.wasi_profile,
+            profile,
             directory,
             plan.wasi_toolchain,
             native.interpreter(build_python.directory),
@@ -119,6 +150,9 @@ NATIVE = Native()
 EMSCRIPTEN_NODE = Emscripten("node")
 EMSCRIPTEN_BROWSER = Emscripten("browser")
 WASI = Wasi()
-TARGETS: dict[str, Target] = {target.name: target for target in (NATIVE, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER, WASI)}
+SANITIZED = Sanitized()
+TARGETS: dict[str, Target] = {
+    target.name: target for target in (NATIVE, SANITIZED, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER, WASI)
+}
 # What `--target` names for the Emscripten steps (build-wasm, demo, ...).
 EMSCRIPTEN_PLATFORMS = {target.platform: target for target in TARGETS.values() if isinstance(target, Emscripten)}

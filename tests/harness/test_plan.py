@@ -16,7 +16,7 @@ from pipe_cpython.errors import HarnessError
 from pipe_cpython.options import Flavour
 from pipe_cpython.plan import planned
 from pipe_cpython.profiles import EmscriptenProfile, ModuleKind, SeriesProfile
-from pipe_cpython.targets import EMSCRIPTEN_NODE, NATIVE, Target
+from pipe_cpython.targets import EMSCRIPTEN_NODE, NATIVE, SANITIZED, WASI, Target
 
 # configure writes a Makefile whose regen targets record that they ran.
 FAKE_CONFIGURE = """#!/bin/sh
@@ -116,6 +116,22 @@ def test_a_3_14_shaped_tree_is_planned_from_its_own_data(tmp_path, release_3_14)
         assert EMSCRIPTEN_NODE.output(plan, plan.directory(EMSCRIPTEN_NODE, Flavour.PATCHED)).name == "python.mjs"
         with pytest.raises(HarnessError, match="ES module"):
             demo.interpreter_files(series)
+
+
+def test_a_series_without_a_wasi_build_is_refused_before_anything_is_built(tmp_path, release_3_14):
+    with planned(options_for(tmp_path, release_3_14)) as plan, pytest.raises(HarnessError, match="no WASI build"):
+        plan.build(WASI)
+    assert not plan.directory(NATIVE, Flavour.PATCHED).exists()
+
+
+def test_the_sanitized_build_has_its_own_directory_and_stops_at_the_first_report(tmp_path, release_3_14):
+    with planned(options_for(tmp_path, release_3_14)) as plan:
+        directory = plan.directory(SANITIZED, Flavour.PATCHED)
+        command = SANITIZED.command(plan, directory)
+    assert directory.name == "native-sanitized" and directory.parent == plan.directory(NATIVE, Flavour.PATCHED).parent
+    assert command[-1] == str(directory / "python")
+    assert "halt_on_error=1" in " ".join(command) and "detect_leaks=0" in " ".join(command)
+    assert "--with-address-sanitizer" in SANITIZED.CONFIGURE_ARGS
 
 
 def test_the_prepared_tree_is_applied_and_regenerated_once(tmp_path, release_3_14):
