@@ -96,6 +96,13 @@ def fuzz(session: nox.Session, cpython: str) -> None:
     session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
 
 
+@nox.session(python=False, tags=["ci", "native"])
+@nox.parametrize("cpython", SERIES)
+def realworld(session: nox.Session, cpython: str) -> None:
+    """Each .py file of 58 pinned PyPI packages and Lib/: both builds compile it alike; calls round-trip as pipes."""
+    harness(session, "realworld", "--cpython", cpython, *session.posargs)
+
+
 @nox.session(tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def sanitizers(session: nox.Session, cpython: str) -> None:

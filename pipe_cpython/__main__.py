@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import ci, demo, deps, fullsuite, fuzz, log, native, options, patches, project, runner, targets, venvs
+from . import ci, demo, deps, fullsuite, fuzz, log, native, options, patches, project, realworld, runner, targets, venvs
 from .errors import HarnessError
 from .options import Flavour
 from .plan import Build, Plan, planned
@@ -115,6 +115,13 @@ def parser() -> argparse.ArgumentParser:
     )
     fuzz_step.add_argument("--count", type=int, default=500, help="inputs of each kind (default 500)")
     fuzz_step.add_argument("--seed", type=int, default=0, help="random seed, to reproduce or vary a run (default 0)")
+    step(
+        "realworld",
+        cmd_realworld,
+        "compile every .py file of the pinned PyPI packages and of Lib/ with the patched and the pristine "
+        "interpreter, and round-trip each one-argument call as a pipe",
+        (common, build),
+    )
     sanitizers = step(
         "sanitizers",
         cmd_sanitizers,
@@ -359,6 +366,22 @@ def cmd_fuzz(args, rest):
     return fuzz.run(
         patched.command, pristine.command, project.ORACLE, pristine.tree.path / "Lib", args.count, args.seed, report_dir
     )
+
+
+def cmd_realworld(args, rest):
+    with planned(options.from_args(args)) as plan:
+        patched = plan.build(targets.NATIVE, Flavour.PATCHED)
+        pristine = plan.build(targets.NATIVE, Flavour.PRISTINE)
+        wheels = realworld.fetch(project.REALWORLD_REQUIREMENTS, plan.cache.realworld)
+    files = list(realworld.sources(wheels, pristine.tree.path / "Lib"))
+    with log.step(f"{len(files)} files of {len(wheels)} packages and of CPython {pristine.tree.version}'s Lib/"):
+        result = realworld.check(patched.command, pristine.command, project.ORACLE, files)
+    for what, number in sorted(result.counts.items()):
+        log.info(f"  {what}: {number:,}")
+    if _report("realworld", result.problems):
+        return 1
+    log.info("every file compiles identically, and every one-argument call round-trips as a pipe")
+    return 0
 
 
 def cmd_sanitizers(args, rest):

@@ -14,6 +14,7 @@ Every path in the cache is named here, and only here. Layout::
     toolchains/debian-SUITE/       the Debian root Emscripten runs in
     toolchains/wasi-SUITE/         the Debian root Debian's clang builds WASI in
     roots/                         Debian roots the tests make
+    realworld/                     the pinned PyPI wheels `realworld` compiles
     tools/                         the pinned nox (./nox), wasmtime's PyPI package
     venvs/cpython-X.Y.Z[-pristine]/   `venv`'s virtual environments
 """
@@ -75,6 +76,10 @@ class Cache:
 
     def full_suite_reports(self, version: Version, pristine: bool) -> Path:
         return self.release_builds(version) / "full-suite" / ("pristine" if pristine else "patched")
+
+    @property
+    def realworld(self) -> Path:
+        return self.root / "realworld"
 
     def wasm_deps(self, emscripten: str) -> Path:
         return self.root / "build" / f"wasm-deps-emscripten-{emscripten}"

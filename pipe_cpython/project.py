@@ -14,3 +14,4 @@ DEMO_PAGE = WASM / "demo"
 REGRTEST_NODE_DRIVER = WASM / "regrtest_node.py"
 # The reviewed differences between the patched and the pristine build in CPython's whole suite, per series.
 FULL_SUITE_ALLOWLISTS = ROOT / "tests" / "regrtest-full-allowlist"
+REALWORLD_REQUIREMENTS = ROOT / "tests" / "realworld" / "requirements.txt"
