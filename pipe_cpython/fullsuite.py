@@ -57,7 +57,8 @@ def read_junit(report: Path) -> dict[str, Outcome]:
 
 
 _SUMMARY_HEADER = re.compile(r"^(\d+) tests? (.+?):$")
-_PROGRESS = re.compile(r"\[\s*(\d+/\d+)\] (test\S*)")
+# "[123/482]", or "[123/482/2]" once 2 modules failed.
+_PROGRESS = re.compile(r"\[\s*(\d+/\d+)(?:/(\d+))?\] (test\S*)")
 PROGRESS_EVERY = 30  # seconds between progress lines
 
 
@@ -90,7 +91,7 @@ def run(python: Path, report_dir: Path, jobs: int, args: list[str], label: str) 
             out.write(line)
             # "0:12:34 load avg: 1.98 [123/482] test_x passed": a module finished.
             if (progress := _PROGRESS.search(line)) and time.monotonic() - shown > PROGRESS_EVERY:
-                log.info(f"  {label}: {progress[1]} modules done, last {progress[2]}")
+                log.info(f"  {label}: {progress[1]} modules done ({progress[2] or 0} failed), last {progress[3]}")
                 shown = time.monotonic()
         proc.wait()
     text = output.read_text(errors="replace")

@@ -67,3 +67,14 @@ def test_an_allowlist_entry_needs_a_reason(tmp_path):
     with pytest.raises(HarnessError, match="has no reason"):
         fullsuite.read_allowlist(allowlist)
     assert fullsuite.read_allowlist(tmp_path / "missing.txt") == set()
+
+
+@pytest.mark.parametrize(
+    ("line", "groups"),
+    [
+        ("0:00:01 load avg: 1.0 [  3/481] test_a passed", ("3/481", None, "test_a")),
+        ("0:10:21 load avg: 3.58 [320/481/2] test_property passed", ("320/481", "2", "test_property")),
+    ],
+)
+def test_progress_lines_are_read_before_and_after_a_failure(line, groups):
+    assert fullsuite._PROGRESS.search(line).groups() == groups
