@@ -96,7 +96,7 @@ def fuzz(session: nox.Session, cpython: str) -> None:
     session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
 
 
-@nox.session(python=False, tags=["ci", "native"])
+@nox.session(python=False, tags=["full"])
 @nox.parametrize("cpython", SERIES)
 def realworld(session: nox.Session, cpython: str) -> None:
     """Each .py file of 58 pinned PyPI packages and Lib/: both builds compile it alike; calls round-trip as pipes."""
