@@ -34,9 +34,11 @@ from .sources import WorkTree
 from .toolchain import Toolchain
 
 DEFAULT_SUITE = "trixie"
-CLANG = "clang-19"  # trixie's
+CHROOT_LLVM = "19"  # trixie's
+CLANG = f"clang-{CHROOT_LLVM}"
 CHROOT_PACKAGES = (
-    CLANG, "lld-19", "llvm-19", "wasi-libc", "libclang-rt-19-dev-wasm32", "make", "pkg-config", "file",
+    CLANG, f"lld-{CHROOT_LLVM}", f"llvm-{CHROOT_LLVM}", "wasi-libc", f"libclang-rt-{CHROOT_LLVM}-dev-wasm32",
+    "make", "pkg-config", "file",
 )  # fmt: skip
 # Debian's clang versions that can build CPython for WASI, newest first (on the host, when one works).
 HOST_CLANGS = tuple(f"clang-{major}" for major in range(22, 17, -1))
@@ -71,7 +73,7 @@ def _wasi_sdk() -> WasiToolchain | None:
         if os.environ.get("WASI_SDK_PATH"):
             raise HarnessError(f"WASI_SDK_PATH is {sdk}, which has no bin/clang", hint="point it at a wasi-sdk")
         return None
-    version = parse_clang_version(subprocess.run([str(clang), "--version"], capture_output=True, text=True).stdout)
+    version = _clang_version(subprocess.run([str(clang), "--version"], capture_output=True, text=True), str(clang))
     sysroot = f"--sysroot={sdk / 'share' / 'wasi-sysroot'}"
     env = {
         "CC": f"{clang} {sysroot}",
@@ -79,7 +81,7 @@ def _wasi_sdk() -> WasiToolchain | None:
         "AR": str(sdk / "bin" / "llvm-ar"),
         "RANLIB": str(sdk / "bin" / "ranlib"),
     }
-    return WasiToolchain("clang", "wasi-sdk", version or (0, 0, 0), env=_with_pkg_config(env))
+    return WasiToolchain("clang", "wasi-sdk", version, env=_with_pkg_config(env))
 
 
 def _debian_env(major: str) -> dict[str, str]:
@@ -115,10 +117,9 @@ def _chroot_clang(toolchains_dir: Path, binds: list[Path]) -> WasiToolchain:
     def describe(staging: DebianRoot) -> dict:
         return {"clang": _clang_version(staging.output([CLANG, "--version"]), CLANG)}
 
-    record = root.ensure([[CLANG, "--version"], ["wasm-ld-19", "--version"]], describe)
-    major = CLANG.removeprefix("clang-")
+    record = root.ensure([[CLANG, "--version"], [f"wasm-ld-{CHROOT_LLVM}", "--version"]], describe)
     return WasiToolchain(
-        "clang", "debian-chroot", tuple(record["clang"]), root, binds, _debian_env(major), host="wasm32-wasi"
+        "clang", "debian-chroot", tuple(record["clang"]), root, binds, _debian_env(CHROOT_LLVM), host="wasm32-wasi"
     )
 
 
@@ -136,7 +137,9 @@ def _links(toolchain: WasiToolchain, scratch: Path) -> bool:
     return toolchain.output(argv, scratch).returncode == 0
 
 
-def configure_arguments(toolchain: WasiToolchain, build_triple: str, build_python: Path, profile: WasiProfile):
+def configure_arguments(
+    toolchain: WasiToolchain, build_triple: str, build_python: Path, profile: WasiProfile
+) -> list[str]:
     return [
         "-C",
         f"--host={toolchain.host}",
