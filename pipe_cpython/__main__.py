@@ -66,12 +66,17 @@ def parser() -> argparse.ArgumentParser:
     venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", (common, build))
     step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", (common, build))
-    step(
+    full = step(
         "regrtest-full",
         cmd_regrtest_full,
         "CPython's whole test suite on the patched and the pristine build, compared test by test (args after -- "
         "go to regrtest)",
         (common, build),
+    )
+    full.add_argument(
+        "--compare-only",
+        action="store_true",
+        help="compare the last run's reports again (after editing the allow-list)",
     )
     wasm_step = (common, build, wasm_options)
     step("build-wasm", cmd_build_wasm, "build the patched interpreter for WebAssembly", wasm_step)
@@ -241,7 +246,9 @@ def cmd_regrtest_full(args, rest):
     allowed = fullsuite.read_allowlist(allowlist_path)
     python = {flavour: native.interpreter(build.directory) for flavour, build in builds.items()}
     results = {
-        flavour: fullsuite.run(python[flavour], reports[flavour], native.jobs(), rest, flavour.value)
+        flavour: fullsuite.read(reports[flavour], flavour.value)
+        if args.compare_only
+        else fullsuite.run(python[flavour], reports[flavour], native.jobs(), rest, flavour.value)
         for flavour in Flavour
     }
     patched, pristine = results[Flavour.PATCHED], results[Flavour.PRISTINE]

@@ -43,16 +43,26 @@ class SuiteResult:
     modules: dict[str, str] = field(default_factory=dict)
 
 
+# A subtest's parameters can print an object's address, which differs between two runs of the same test.
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def test_id(classname: str, name: str) -> str:
+    """`test.test_x.Class.test_method`, whether regrtest wrote the class apart or in the name."""
+    full = f"{classname}.{name}" if classname else name
+    return _ADDRESS.sub(" at 0x...", full.lstrip("."))
+
+
 def read_junit(report: Path) -> dict[str, Outcome]:
     cases = {}
     for case in ElementTree.parse(report).iter("testcase"):
-        test_id = f"{case.get('classname', '')}.{case.get('name', '')}"
+        test_id_ = test_id(case.get("classname", ""), case.get("name", ""))
         if case.find("failure") is not None or case.find("error") is not None:
-            cases[test_id] = Outcome.FAILED
+            cases[test_id_] = Outcome.FAILED
         elif case.find("skipped") is not None:
-            cases[test_id] = Outcome.SKIPPED
+            cases[test_id_] = Outcome.SKIPPED
         else:
-            cases[test_id] = Outcome.PASSED
+            cases[test_id_] = Outcome.PASSED
     return cases
 
 
@@ -94,6 +104,16 @@ def run(python: Path, report_dir: Path, jobs: int, args: list[str], label: str) 
                 log.info(f"  {label}: {progress[1]} modules done ({progress[2] or 0} failed), last {progress[3]}")
                 shown = time.monotonic()
         proc.wait()
+    return read(report_dir, label)
+
+
+def read(report_dir: Path, label: str) -> SuiteResult:
+    """What a finished run left in `report_dir`."""
+    junit, output = report_dir / "junit.xml", report_dir / "regrtest.log"
+    if not output.exists():
+        raise HarnessError(
+            f"no run of the {label} build in {report_dir}", hint="run regrtest-full without --compare-only"
+        )
     text = output.read_text(errors="replace")
     if not junit.exists():
         tail = "\n".join(text.splitlines()[-20:])
@@ -120,7 +140,8 @@ def rerun(python: Path, entry: str, scratch: Path) -> str:
     module, _, rest = entry.removeprefix("test.").partition(".")
     report = scratch / "rerun.xml"
     report.unlink(missing_ok=True)
-    match = ["-m", rest.rpartition(".")[2]] if rest else []
+    # The method's name (a subtest's parameters follow it in parentheses, and may hold dots).
+    match = ["-m", rest.split(" (", 1)[0].rpartition(".")[2]] if rest else []
     command = [str(python), "-m", "test", "-u", RESOURCES, f"--timeout={TIMEOUT}", "--junit-xml", str(report)]
     result = subprocess.run([*command, *match, module], capture_output=True, text=True)
     if not rest:
