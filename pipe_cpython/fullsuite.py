@@ -12,28 +12,21 @@ suite has tests that fail now and then on a loaded machine, on either build.
 
 from __future__ import annotations
 
-import enum
 import re
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 from . import log
 from .errors import HarnessError
+from .runner import Outcome, read_junit
 
-# Every resource, minus what a build machine cannot offer: `network` and `urlfetch` need the internet,
-# `gui` a display, `audio` a sound device. `cpu`, `decimal`, `largefile`, `subprocess`, `tzdata`, `walltime`,
-# `extralargefile` and the rest run.
+# regrtest's `all`, minus what a build machine cannot offer: `network` and `urlfetch` need the internet,
+# `gui` a display, `audio` a sound device. `cpu`, `decimal`, `largefile`, `subprocess`, `walltime` and the rest
+# run; `all` itself leaves out regrtest's extra resources (`extralargefile`, `tzdata`, `xpickle`, `wantobjects`).
 RESOURCES = "all,-network,-urlfetch,-gui,-audio"
 TIMEOUT = 1200  # seconds per module: test_peg_generator compiles C extensions, test_unparse the whole stdlib
-
-
-class Outcome(enum.Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
 
 
 @dataclass
@@ -41,29 +34,6 @@ class SuiteResult:
     cases: dict[str, Outcome] = field(default_factory=dict)
     # Modules regrtest lists in its summary (skipped, resource denied, failed, ...), with the list they are in.
     modules: dict[str, str] = field(default_factory=dict)
-
-
-# A subtest's parameters can print an object's address, which differs between two runs of the same test.
-_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
-
-
-def test_id(classname: str, name: str) -> str:
-    """`test.test_x.Class.test_method`, whether regrtest wrote the class apart or in the name."""
-    full = f"{classname}.{name}" if classname else name
-    return _ADDRESS.sub(" at 0x...", full.lstrip("."))
-
-
-def read_junit(report: Path) -> dict[str, Outcome]:
-    cases = {}
-    for case in ElementTree.parse(report).iter("testcase"):
-        test_id_ = test_id(case.get("classname", ""), case.get("name", ""))
-        if case.find("failure") is not None or case.find("error") is not None:
-            cases[test_id_] = Outcome.FAILED
-        elif case.find("skipped") is not None:
-            cases[test_id_] = Outcome.SKIPPED
-        else:
-            cases[test_id_] = Outcome.PASSED
-    return cases
 
 
 _SUMMARY_HEADER = re.compile(r"^(\d+) tests? (.+?):$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import subprocess
 import tempfile
@@ -133,15 +134,44 @@ def last_started_test(verbose_output: str) -> str | None:
     return started[-1].removeprefix(_REGRTEST_PREFIX) if started else None
 
 
+class Outcome(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+# A subtest's parameters can print an object's address, which differs between two runs of the same test.
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def test_id(classname: str, name: str) -> str:
+    """`test.test_x.Class.test_method`, whether regrtest wrote the class apart or in the name."""
+    full = f"{classname}.{name}" if classname else name
+    return _ADDRESS.sub(" at 0x...", full.lstrip("."))
+
+
+def read_junit(report: Path) -> dict[str, Outcome]:
+    """Each test id of a JUnit report (regrtest's --junit-xml) and its outcome."""
+    cases = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        test_id_ = test_id(case.get("classname", ""), case.get("name", ""))
+        if case.find("failure") is not None or case.find("error") is not None:
+            cases[test_id_] = Outcome.FAILED
+        elif case.find("skipped") is not None:
+            cases[test_id_] = Outcome.SKIPPED
+        else:
+            cases[test_id_] = Outcome.PASSED
+    return cases
+
+
 def _outcome(module: str, report: Path, crashed: list[str] = ()) -> ModuleOutcome:
     if not report.exists():
         return ModuleOutcome(module, set(crashed), crashed=True, tests=0)
-    failed, tests = set(crashed), len(crashed)
-    for case in ElementTree.parse(report).iter("testcase"):
-        tests += 1
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed.add(f"{case.get('classname', '')}.{case.get('name', '')}".removeprefix(_REGRTEST_PREFIX))
-    return ModuleOutcome(module, failed, crashed=False, tests=tests)
+    cases = read_junit(report)
+    failed = {test.removeprefix(_REGRTEST_PREFIX) for test, outcome in cases.items() if outcome is Outcome.FAILED}
+    # Every testcase counts, also where a subtest's id repeats another's.
+    tests = sum(1 for _ in ElementTree.parse(report).iter("testcase"))
+    return ModuleOutcome(module, failed | set(crashed), crashed=False, tests=tests + len(crashed))
 
 
 def read_allowlist(path: Path) -> dict[str, set[str]]:

@@ -1,6 +1,6 @@
 import pytest
 
-from pipe_cpython import fullsuite
+from pipe_cpython import fullsuite, runner
 from pipe_cpython.errors import HarnessError
 from pipe_cpython.fullsuite import Outcome, SuiteResult
 
@@ -81,7 +81,7 @@ def test_progress_lines_are_read_before_and_after_a_failure(line, groups):
 
 
 def test_ids_are_the_same_however_regrtest_writes_them():
-    assert fullsuite.test_id("test.test_a.T", "test_x") == "test.test_a.T.test_x"
-    assert fullsuite.test_id("", "test.test_a.T.test_x") == "test.test_a.T.test_x"
+    assert runner.test_id("test.test_a.T", "test_x") == "test.test_a.T.test_x"
+    assert runner.test_id("", "test.test_a.T.test_x") == "test.test_a.T.test_x"
     subtest = "test.test_u.T.test_p (parse=<functools._lru_cache_wrapper object at 0x7f7897f3a1f0>)"
-    assert fullsuite.test_id("", subtest) == fullsuite.test_id("", subtest.replace("7f7897f3a1f0", "7fcf9cbba4b0"))
+    assert runner.test_id("", subtest) == runner.test_id("", subtest.replace("7f7897f3a1f0", "7fcf9cbba4b0"))
