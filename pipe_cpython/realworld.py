@@ -35,10 +35,13 @@ def pinned_wheels(requirements: Path) -> list[str]:
 
 
 def fetch(requirements: Path, directory: Path) -> list[Path]:
-    """The pinned wheels, downloaded by pip (hashes required) into `directory` unless all are there."""
+    """The pinned wheels, downloaded by pip (hashes required) into `directory` unless all are there.
+
+    Only the pinned ones: a wheel an older pin left in the directory is not checked.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     wanted = pinned_wheels(requirements)
-    if len(list(directory.glob("*.whl"))) < len(wanted):
+    if len(_present(wanted, directory)) < len(wanted):
         command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes", *_WHEEL_TAGS]
         command += ["--platform", "any", "-d", str(directory), "-r", str(requirements)]
         with log.step(f"downloading {len(wanted)} pinned packages into {directory} (once)"):
@@ -48,7 +51,13 @@ def fetch(requirements: Path, directory: Path) -> list[Path]:
                 f"pip could not download the pinned packages:\n{result.stderr[-2000:]}",
                 hint=f"check pip's index settings; a pin that no longer matches is fixed in {requirements}",
             )
-    return sorted(directory.glob("*.whl"))
+    return _present(wanted, directory)
+
+
+def _present(wanted: list[str], directory: Path) -> list[Path]:
+    """The wheels in `directory` that are pinned (a wheel's name is `name_with_underscores-version-...`)."""
+    stems = {f"{name.replace('-', '_')}-{version}-".lower() for name, version in (p.split("==") for p in wanted)}
+    return sorted(w for w in directory.glob("*.whl") if any(w.name.lower().startswith(stem) for stem in stems))
 
 
 def sources(wheels: list[Path], lib: Path) -> Iterator[tuple[str, str]]:

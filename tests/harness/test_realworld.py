@@ -34,3 +34,17 @@ def test_files_are_compared_through_the_oracle_and_counted():
     assert result.problems == []
     assert result.counts["Lib/ files"] == 1 and result.counts["packages files"] == 1
     assert result.counts["Lib/ lines"] == 1
+
+
+def test_only_the_pinned_wheels_are_used(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("python-dateutil==4.0.0 --hash=sha256:" + "0" * 64 + "\n")
+    pinned, stale = (
+        tmp_path / "python_dateutil-4.0.0-py3-none-any.whl",
+        tmp_path / "python_dateutil-3.9-py3-none-any.whl",
+    )
+    pinned.write_bytes(b"")
+    stale.write_bytes(b"")
+    assert realworld.fetch(requirements, tmp_path) == [pinned], (
+        "present already: nothing downloaded, the old one left out"
+    )
