@@ -96,6 +96,13 @@ def fuzz(session: nox.Session, cpython: str) -> None:
     session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
 
 
+@nox.session(name="fuzz-compiler", python=False, tags=["ci", "native"])
+@nox.parametrize("cpython", SERIES)
+def fuzz_compiler(session: nox.Session, cpython: str) -> None:
+    """libFuzzer on CPython's fuzz_pycompile, linked against the patched build (ASan+UBSan; `-- -max_total_time=N`)."""
+    harness(session, "fuzz-compiler", "--cpython", cpython, "--", *session.posargs)
+
+
 @nox.session(python=False, tags=["full"])
 @nox.parametrize("cpython", SERIES)
 def realworld(session: nox.Session, cpython: str) -> None:
@@ -249,7 +256,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(tags=["ci"])
 def e2e(session: nox.Session) -> None:
     """End-to-end tests that build CPython for real, the README's first command on a fresh Debian root among them."""
-    harness(session, "install-deps", "--groups", "native,wasm")
+    harness(session, "install-deps", "--groups", "native,wasm,fuzzer")
     session.install("-e", ".[test]")
     session.run("pytest", "-m", "e2e", *session.posargs)
 

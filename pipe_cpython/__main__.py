@@ -8,10 +8,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from . import ci, demo, deps, fullsuite, fuzz, log, native, options, patches, project, realworld, runner, targets, venvs
+from . import (
+    ci,
+    demo,
+    deps,
+    fullsuite,
+    fuzz,
+    libfuzzer,
+    log,
+    native,
+    options,
+    patches,
+    project,
+    realworld,
+    runner,
+    targets,
+    venvs,
+)
 from .errors import HarnessError
 from .options import Flavour
 from .plan import Build, Plan, planned
@@ -135,6 +152,20 @@ def parser() -> argparse.ArgumentParser:
     )
     sanitizers.add_argument("--count", type=int, default=100, help="fuzz inputs of each kind (default 100)")
     sanitizers.add_argument("--seed", type=int, default=0, help="random seed of the fuzz inputs (default 0)")
+    compiler_fuzz = step(
+        "fuzz-compiler",
+        cmd_fuzz_compiler,
+        "coverage-guided fuzzing of the patched compiler with CPython's libFuzzer target fuzz_pycompile (args "
+        "after -- go to libFuzzer; default -max_total_time=60)",
+        (common, build),
+    )
+    compiler_fuzz.add_argument(
+        "--oss-fuzz",
+        metavar="OUT",
+        type=Path,
+        help="build with OSS-Fuzz's $CC, $CFLAGS and $LIB_FUZZING_ENGINE and put the target, its dictionary and "
+        "seed corpus in OUT (.clusterfuzzlite/build.sh), instead of fuzzing",
+    )
     step(
         "check-patches",
         cmd_check_patches,
@@ -410,6 +441,47 @@ def cmd_sanitizers(args, rest):
         return 1
     log.info(f"no sanitizer report: conformance suite, {len(plan.profile.grammar_tests)} test modules, fuzz inputs")
     return 0
+
+
+def cmd_fuzz_compiler(args, rest):
+    """libFuzzer's own exit status fails the step, and each finding is shown with a command that replays it."""
+    target = targets.LIBFUZZER
+    if args.oss_fuzz:
+        engine = libfuzzer.Engine.from_environment(os.environ)
+        target = targets.LibFuzzer(engine, "native-oss-fuzz", "native, OSS-Fuzz's flags", ("native",))
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(target)
+        source = plan.fuzzer_tree
+        work = plan.cache.libfuzzer(build.tree.version, build.flavour.pristine)
+    seeds = libfuzzer.seeds(project.CONFORMANCE, project.SPEC)
+    dictionary = libfuzzer.dictionary(source.path / libfuzzer.UPSTREAM_DICTIONARY, project.FUZZ_DICTIONARY)
+    binary = target.output(plan, build.directory)
+    if args.oss_fuzz:
+        for written in libfuzzer.bundle(binary, dictionary, seeds, args.oss_fuzz):
+            log.info(f"wrote {written}")
+        return 0
+    libfuzzer.write_seeds(work / "seeds", seeds)
+    (work / f"{libfuzzer.TARGET}.dict").write_text(dictionary)
+    command = target.fuzz_command(plan, build.directory)
+    log.info(
+        f"fuzzing CPython {build.tree.version}'s compiler ({target.label}) with {libfuzzer.TARGET}: "
+        f"{len(seeds)} seeds from the conformance suite and the spec, CPython's own corpus, corpus in {work}"
+    )
+    result = libfuzzer.run(
+        command,
+        work / "corpus",
+        [work / "seeds", source.path / libfuzzer.UPSTREAM_CORPUS],
+        work / f"{libfuzzer.TARGET}.dict",
+        work / "crashes",
+        rest,
+    )
+    log.info(f"{libfuzzer.TARGET}: {libfuzzer.summary(result, work / 'corpus')}")
+    for artifact in result.artifacts:
+        print(f"fuzz-compiler: finding {artifact}: {libfuzzer.describe(artifact)}", file=sys.stderr)
+        print(f"fuzz-compiler:   reproduce: {libfuzzer.reproduction(command, artifact)}", file=sys.stderr)
+    if result.returncode != 0 and not result.artifacts:
+        print(f"fuzz-compiler: libFuzzer exited with {result.returncode} (see its output above)", file=sys.stderr)
+    return 1 if result.returncode or result.artifacts else 0
 
 
 def cmd_check_patches(args, rest):

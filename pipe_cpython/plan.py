@@ -32,6 +32,7 @@ from .profiles import SeriesProfile, WasiProfile
 from .sources import WorkTree
 from .targets import NATIVE, Target
 from .toolchain import Toolchain
+from .versions import parse_request
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,15 @@ class Plan:
     @functools.cached_property
     def wasi_runtime(self) -> wasi.Runtime:
         return wasi.find_runtime(self.cache.tools)
+
+    @functools.cached_property
+    def fuzzer_tree(self) -> WorkTree:
+        """The tree whose Modules/_xxtestfuzz/fuzzer.c the libFuzzer build compiles: this release's, or a later
+        series' newest release where this series has no fuzz_pycompile (its FuzzerProfile)."""
+        series = self.profile.fuzzer.source_series
+        if series is None:
+            return self.source
+        return sources.work_tree(parse_request(series), list(self.options.origins), self.cache)
 
     def applied(self) -> WorkTree:
         """The work tree with the series applied as the `pipe` branch (kept when already so)."""

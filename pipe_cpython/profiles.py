@@ -91,6 +91,17 @@ class WasiProfile:
 
 
 @dataclass(frozen=True)
+class FuzzerProfile:
+    """Where a series' libFuzzer target (fuzz_pycompile, Modules/_xxtestfuzz/fuzzer.c) comes from."""
+
+    # The series whose fuzzer.c is compiled: None for the series' own, a later one's where the series has no
+    # fuzz_pycompile (it is new in 3.12).
+    source_series: str | None = None
+    # Lines of that fuzzer.c that use C API this series lacks, left out (none of them is fuzz_pycompile's).
+    unsupported: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SeriesProfile:
     series: str
     # What `make <regen_targets>` writes: never committed, never exported.
@@ -101,6 +112,7 @@ class SeriesProfile:
     emscripten: EmscriptenProfile
     # None where the series has no WASI build (say so in README.md's WASI section).
     wasi: WasiProfile | None = None
+    fuzzer: FuzzerProfile = FuzzerProfile()
 
     def regrtest_allowlist(self, platform: str = "emscripten") -> Path:
         """The reviewed list of CPython tests that fail on a WebAssembly platform for this series, with reasons."""
@@ -135,6 +147,9 @@ PROFILES = {
         # Tier 3 on 3.11 (configure.ac: wasm32-unknown-wasi/clang). wasi-libc's clock ids are pointers, which
         # clang 16 and later reject as ints unless told not to; 3.13's config.site says so itself.
         wasi=WasiProfile(configure_flags=("CFLAGS=-Wno-int-conversion",)),
+        # PyConfig.int_max_str_digits is new in 3.12; fuzz_pycompile does not need it (it only raises the limit
+        # for fuzz_builtin_int).
+        fuzzer=FuzzerProfile(source_series="3.13", unsupported=("config.int_max_str_digits",)),
     ),
     "3.13": SeriesProfile(
         series="3.13",

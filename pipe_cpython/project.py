@@ -7,6 +7,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PATCHES = ROOT / "patches"
 CONFORMANCE = ROOT / "tests" / "conformance"
+SPEC = ROOT / "grammar" / "pipe-operator.md"
+# The fork's tokens, added to CPython's own dictionary for libFuzzer's fuzz_pycompile.
+FUZZ_DICTIONARY = ROOT / "tests" / "fuzz-compiler" / "pipe.dict"
 ORACLE = ROOT / "tests" / "differential" / "oracle.py"
 WASM = ROOT / "wasm"
 PINS = WASM / "pins.json"

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from . import native, wasi, wasm
+from . import libfuzzer, native, wasi, wasm
 
 if TYPE_CHECKING:
     from .options import Flavour
@@ -87,6 +87,46 @@ class Sanitized(Native):
         return ["env", *(f"{k}={v}" for k, v in self.ENV.items()), str(native.interpreter(directory))]
 
 
+class LibFuzzer(Sanitized):
+    """The native interpreter compiled for libFuzzer (coverage, ASan, UBSan), with CPython's fuzz_pycompile linked.
+
+    Its command is the interpreter (for the smoke test); the fuzz target is
+    `output`, beside it in the build directory, where CPython finds its
+    standard library as the build's own `python` does.
+    """
+
+    def __init__(
+        self,
+        engine: libfuzzer.Engine = libfuzzer.CLANG,
+        directory: str = "native-libfuzzer",
+        label: str = "native, libFuzzer+ASan+UBSan",
+        package_groups: tuple[str, ...] = ("native", "fuzzer"),
+    ) -> None:
+        self.engine = engine
+        self.name = self.directory = directory
+        self.label = label
+        self.package_groups = package_groups
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        libfuzzer.ensure_compiler(self.engine, directory / "probe")
+        tree = plan.prepared(flavour)
+        native.build(
+            tree,
+            directory,
+            configure_args=[*self.engine.configure_args(), *plan.options.configure_args],
+            allow_missing_modules=plan.options.allow_missing_modules,
+            env=self.ENV,
+        )
+        source = libfuzzer.target_source(plan.fuzzer_tree.path / libfuzzer.FUZZER_C, plan.profile.fuzzer.unsupported)
+        libfuzzer.link(self.engine, source, tree.path, directory, self.command(plan, directory))
+
+    def output(self, plan: Plan, directory: Path) -> Path:
+        return directory / libfuzzer.TARGET
+
+    def fuzz_command(self, plan: Plan, directory: Path) -> list[str]:
+        return ["env", *(f"{k}={v}" for k, v in self.ENV.items()), str(self.output(plan, directory))]
+
+
 class Emscripten(Target):
     """CPython cross-compiled by Emscripten for one of its platforms (node or browser)."""
 
@@ -151,8 +191,9 @@ EMSCRIPTEN_NODE = Emscripten("node")
 EMSCRIPTEN_BROWSER = Emscripten("browser")
 WASI = Wasi()
 SANITIZED = Sanitized()
+LIBFUZZER = LibFuzzer()
 TARGETS: dict[str, Target] = {
-    target.name: target for target in (NATIVE, SANITIZED, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER, WASI)
+    target.name: target for target in (NATIVE, SANITIZED, LIBFUZZER, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER, WASI)
 }
 # What `--target` names for the Emscripten steps (build-wasm, demo, ...).
 EMSCRIPTEN_PLATFORMS = {target.platform: target for target in TARGETS.values() if isinstance(target, Emscripten)}
