@@ -48,6 +48,7 @@ DEFAULT_ARGS = {"-max_total_time": "60", "-timeout": "30"}
 STOPPING_ARGS = ("-max_total_time", "-runs")
 _STATUS = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\d+)/(\S+)(?:.*exec/s: (\d+))?")
 _STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
+_EVERY_NEW = re.compile(r"#\d+\s+(NEW|REDUCE)\s|\tNEW_FUNC\[")
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _CODE = re.compile(r"```\w*\n(.*?)```|`([^`\n]+)`", re.S)
 
@@ -259,14 +260,30 @@ def run(
     result = Result(returncode=0, seconds=0.0)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    shown = Shown()
     for line in proc.stdout:
         read_line(line, result)
-        # Every new input is a line of its own: the periodic ones are enough unless -v asks for all.
-        if log.verbose() or not re.match(r"#\d+\s+(NEW|REDUCE)\s", line):
+        if log.verbose() or shown.wanted(line):
             sys.stderr.write(line)
     result.returncode = proc.wait()
     result.seconds = time.monotonic() - start
     return result
+
+
+class Shown:
+    """Which lines of libFuzzer's output a user wants to see without -v: not one per new input or new function,
+    nor the dictionary libFuzzer recommends at the end (its status every so often, findings and errors are)."""
+
+    def __init__(self) -> None:
+        self.in_dictionary = False
+
+    def wanted(self, line: str) -> bool:
+        if line.startswith("###### Recommended dictionary"):
+            self.in_dictionary = True
+        elif line.startswith("###### End of recommended dictionary"):
+            self.in_dictionary = False
+            return False
+        return not (self.in_dictionary or _EVERY_NEW.match(line))
 
 
 def read_line(line: str, result: Result) -> None:

@@ -175,3 +175,19 @@ def test_a_finding_is_saved_and_its_reproduction_command_replays_it(tmp_path):
         libfuzzer.reproduction([str(binary)], result.artifacts[0]), shell=True, capture_output=True, text=True
     )
     assert replay.returncode != 0 and "deadly signal" in replay.stderr
+
+
+def test_without_verbose_the_output_leaves_out_each_new_input_and_the_recommended_dictionary():
+    lines = [
+        "#2\tINITED cov: 5 ft: 9 corp: 1/1b exec/s: 0 rss: 9Mb\n",
+        "#3\tNEW    cov: 6 ft: 10 corp: 2/2b lim: 4 exec/s: 0 rss: 9Mb L: 1/1 MS: 1 ChangeBit-\n",
+        "\tNEW_FUNC[1/1]: 0x55 in _tmp_227_rule Parser/parser.c:39603\n",
+        "#8\tREDUCE cov: 6 ft: 10 corp: 2/2b lim: 4 exec/s: 0 rss: 9Mb L: 1/1 MS: 1 EraseBytes-\n",
+        "###### Recommended dictionary. ######\n",
+        '"while" # Uses: 3\n',
+        "###### End of recommended dictionary. ######\n",
+        "==1== ERROR: AddressSanitizer: heap-buffer-overflow\n",
+        "Done 10 runs in 1 second(s)\n",
+    ]
+    shown = libfuzzer.Shown()
+    assert [line for line in lines if shown.wanted(line)] == [lines[0], lines[7], lines[8]]
