@@ -276,10 +276,11 @@ def cmd_regrtest_full(args, rest):
     allowlist_path = project.FULL_SUITE_ALLOWLISTS / f"{version.series}.txt"
     allowed = fullsuite.read_allowlist(allowlist_path)
     python = {flavour: native.interpreter(build.directory) for flavour, build in builds.items()}
+    trees = {flavour: build.tree.path for flavour, build in builds.items()}
     results = {
         flavour: fullsuite.read(reports[flavour], flavour.value)
         if args.compare_only
-        else fullsuite.run(python[flavour], reports[flavour], native.jobs(), rest, flavour.value)
+        else fullsuite.run(python[flavour], trees[flavour], reports[flavour], native.jobs(), rest, flavour.value)
         for flavour in Flavour
     }
     patched, pristine = results[Flavour.PATCHED], results[Flavour.PRISTINE]

@@ -18,14 +18,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import log
+from . import gitrepo, log
 from .errors import HarnessError
 from .runner import Outcome, read_junit
+from .stamps import Stamp
 
 # regrtest's `all`, minus what a build machine cannot offer: `network` and `urlfetch` need the internet,
 # `gui` a display, `audio` a sound device. `cpu`, `decimal`, `largefile`, `subprocess`, `walltime` and the rest
 # run; `all` itself leaves out regrtest's extra resources (`extralargefile`, `tzdata`, `xpickle`, `wantobjects`).
 RESOURCES = "all,-network,-urlfetch,-gui,-audio"
+FINISHED = "finished.json"
 TIMEOUT = 1200  # seconds per module: test_peg_generator compiles C extensions, test_unparse the whole stdlib
 
 
@@ -55,9 +57,20 @@ def read_summary(output: str) -> dict[str, str]:
     return modules
 
 
-def run(python: Path, report_dir: Path, jobs: int, args: list[str], label: str) -> SuiteResult:
-    """The whole suite on one build; its log and JUnit report stay in `report_dir`."""
+def run(python: Path, tree: Path, report_dir: Path, jobs: int, args: list[str], label: str) -> SuiteResult:
+    """The whole suite on one build; its log and JUnit report stay in `report_dir`.
+
+    A finished run of the same interpreter, tree and arguments is read back
+    instead of run again, so an interrupted `regrtest-full` resumes with the
+    build it had not finished.
+    """
     report_dir.mkdir(parents=True, exist_ok=True)
+    finished = Stamp(report_dir / FINISHED)
+    inputs = run_inputs(python, tree, args)
+    if finished.matches(inputs):
+        log.info(f"the {label} build's run in {report_dir} is finished and current: read, not run again")
+        return read(report_dir, label)
+    finished.clear()
     junit, output = report_dir / "junit.xml", report_dir / "regrtest.log"
     junit.unlink(missing_ok=True)
     command = [str(python), "-m", "test", f"-j{jobs}", f"--timeout={TIMEOUT}", "-u", RESOURCES]
@@ -74,7 +87,20 @@ def run(python: Path, report_dir: Path, jobs: int, args: list[str], label: str) 
                 log.info(f"  {label}: {progress[1]} modules done ({progress[2] or 0} failed), last {progress[3]}")
                 shown = time.monotonic()
         proc.wait()
-    return read(report_dir, label)
+    result = read(report_dir, label)
+    finished.write(inputs)
+    return result
+
+
+def run_inputs(python: Path, tree: Path, args: list[str]) -> dict:
+    """What a run's outcome depends on: the interpreter as built, the tree's commit (its Lib/test), the options."""
+    return {
+        "python": str(python),
+        "built": python.stat().st_mtime_ns,
+        "commit": gitrepo.rev("HEAD", tree),
+        "resources": RESOURCES,
+        "args": args,
+    }
 
 
 def read(report_dir: Path, label: str) -> SuiteResult:

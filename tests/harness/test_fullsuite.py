@@ -1,3 +1,6 @@
+import os
+import subprocess
+
 import pytest
 
 from pipe_cpython import fullsuite, runner
@@ -85,3 +88,42 @@ def test_ids_are_the_same_however_regrtest_writes_them():
     assert runner.test_id("", "test.test_a.T.test_x") == "test.test_a.T.test_x"
     subtest = "test.test_u.T.test_p (parse=<functools._lru_cache_wrapper object at 0x7f7897f3a1f0>)"
     assert runner.test_id("", subtest) == runner.test_id("", subtest.replace("7f7897f3a1f0", "7fcf9cbba4b0"))
+
+
+FAKE_PYTHON = """#!/bin/sh
+# Stands in for `python -m test ... --junit-xml FILE`: counts its runs, writes a report.
+echo run >> "$(dirname "$0")/runs"
+while [ "$#" -gt 0 ]; do
+  if [ "$1" = --junit-xml ]; then printf '%s' '{junit}' > "$2"; fi
+  shift
+done
+echo '470 tests OK.'
+"""
+
+
+def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_change(tmp_path):
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(FAKE_PYTHON.replace("{junit}", JUNIT.replace("\n", "")))
+    python.chmod(0o755)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    commit = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"]
+    subprocess.run(commit, cwd=tree, check=True)
+    reports = tmp_path / "reports"
+
+    def runs() -> int:
+        return len((python.parent / "runs").read_text().splitlines())
+
+    first = fullsuite.run(python, tree, reports, 2, [], "patched")
+    again = fullsuite.run(python, tree, reports, 2, [], "patched")
+    assert runs() == 1 and again.cases == first.cases and first.cases["test.test_a.T.test_bad"] is Outcome.FAILED
+    fullsuite.run(python, tree, reports, 2, ["-x", "test_a"], "patched")
+    assert runs() == 2
+    subprocess.run(commit, cwd=tree, check=True)  # a new commit of the series: Lib/test may differ
+    fullsuite.run(python, tree, reports, 2, ["-x", "test_a"], "patched")
+    assert runs() == 3
+    os.utime(python, ns=(python.stat().st_atime_ns, python.stat().st_mtime_ns + 10**9))  # rebuilt
+    fullsuite.run(python, tree, reports, 2, ["-x", "test_a"], "patched")
+    assert runs() == 4
