@@ -1,9 +1,11 @@
 """The browser demo: assemble the page around the browser build, and serve it.
 
 The page needs SharedArrayBuffer (stdin and Ctrl-C cross between the page and
-the interpreter's worker through it), so it must be served cross-origin
-isolated: `Cross-Origin-Opener-Policy: same-origin` and
-`Cross-Origin-Embedder-Policy: require-corp`.
+the interpreter's worker through it), so it must be cross-origin isolated:
+`Cross-Origin-Opener-Policy: same-origin` and
+`Cross-Origin-Embedder-Policy: require-corp`. The dev server sends them; on a
+host that does not, the page's service worker (isolation.js) adds them to the
+page's own files, at the cost of one reload on the first visit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .errors import HarnessError
 from .profiles import EmscriptenProfile, ModuleKind
 from .project import DEMO_PAGE as PAGE
 
-PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css")
+PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
 VENDOR_FILES = {
     "xterm.js": "@xterm/xterm/lib/xterm.js",
     "xterm.css": "@xterm/xterm/css/xterm.css",

@@ -229,14 +229,61 @@ def test_history_survives_a_reload(page, url):
     page.wait_for_function("window.pipeDemo.state.line === \"'remember me' |> len\"")
 
 
-def test_clear_message_without_cross_origin_isolation(page, site):
-    plain = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    httpd, plain_url = serve(plain)
+def plain_server(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """The static copy behind a file server that sends no COOP/COEP headers and no compression."""
+    return serve(functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site)))
+
+
+def test_static_copy_isolates_itself_with_one_reload_on_a_host_without_headers(browser, site):
+    httpd, plain_url = plain_server(site)
+    context = browser.new_context()  # a first visit: no service worker registered for this origin
     try:
+        page = context.new_page()
+        loads = []
+        page.on("load", lambda _: loads.append(page.url))
+        page.goto(plain_url)
+        page.click("#terminal")
+        type_line(page, "2 |> str |> print")
+        wait_for_text(page, ">>> 2 |> str |> print\n2\n>>>")
+        assert page.evaluate("window.crossOriginIsolated") is True
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
+        # Stdin and Ctrl-C cross through SharedArrayBuffer, which isolation made available.
+        type_line(page, "while True: pass")
+        type_line(page, "")
+        page.wait_for_timeout(500)
+        page.keyboard.press("Control+C")
+        wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
+        assert len(loads) == 2, loads  # the first visit, and the one reload under the service worker
+        page.reload()  # a later visit is isolated from the start: no second reload
+        wait_for_prompt(page)
+        assert len(loads) == 3, loads
+    finally:
+        context.close()
+        httpd.shutdown()
+
+
+def test_the_dev_server_sends_real_headers_and_registers_no_service_worker(page, url):
+    response = page.goto(url)
+    assert response.headers["cross-origin-embedder-policy"] == "require-corp"
+    wait_for_prompt(page)
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+
+
+def test_clear_message_where_isolation_is_impossible(browser, site):
+    httpd, plain_url = plain_server(site)
+    context = browser.new_context(service_workers="block")
+    try:
+        page = context.new_page()
+        loads = []
+        page.on("load", lambda _: loads.append(page.url))
         page.goto(plain_url)
         status = page.locator("#status")
         status.wait_for(state="visible")
-        assert "cross-origin isolation" in status.inner_text()
-        assert "SharedArrayBuffer" in status.inner_text() or "COOP" in status.inner_text()
+        page.wait_for_function("document.getElementById('status').classList.contains('error')")
+        text = status.inner_text()
+        assert "cross-origin isolation" in text and "SharedArrayBuffer" in text and "isolation: " in text, text
+        page.wait_for_timeout(1000)
+        assert len(loads) == 1, loads  # no reload, let alone a loop
     finally:
+        context.close()
         httpd.shutdown()

@@ -302,20 +302,77 @@ for (const button of document.querySelectorAll("[data-example]")) {
   });
 }
 
-const missing = missingFeatures();
-if (missing.length > 0) {
-  showStatus(
-    `This browser lacks what the interpreter needs: ${missing.join(", ")}. ` +
-      "Try a current Chrome, Edge or Firefox, served with the headers `nox -s demo` sends.",
-    "error",
-  );
-} else {
+// --- cross-origin isolation ---------------------------------------------------------
+
+const ISOLATION_RELOAD_KEY = "pipe-cpython-isolation-reload";
+const ISOLATION_START_MS = 5000;
+
+function withinTime(promise, ms, why) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(why)), ms))]);
+}
+
+// Where the host sends no COOP/COEP headers, isolation.js (a service worker) adds them to the page's own
+// files; it controls the page only from the next load, hence one reload. A reload that did not help is
+// remembered for this tab (sessionStorage), so the page never reloads in a loop.
+async function isolate() {
+  if (window.crossOriginIsolated) {
+    forgetIsolationReload();
+    return "isolated";
+  }
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return "no service workers";
+  let reloaded;
+  try {
+    reloaded = sessionStorage.getItem(ISOLATION_RELOAD_KEY);
+  } catch {
+    return "no session storage to guard a reload";
+  }
+  if (reloaded) {
+    forgetIsolationReload();
+    return "the service worker did not isolate the page";
+  }
+  try {
+    // A browser that forbids service workers may leave registration pending forever instead of failing.
+    await withinTime(
+      navigator.serviceWorker.register("isolation.js").then(() => navigator.serviceWorker.ready),
+      ISOLATION_START_MS,
+      `it did not start within ${ISOLATION_START_MS / 1000} s`,
+    );
+  } catch (error) {
+    return `the service worker could not start (${error.message})`;
+  }
+  sessionStorage.setItem(ISOLATION_RELOAD_KEY, "1");
+  window.location.reload();
+  return "reloading";
+}
+
+function forgetIsolationReload() {
+  try {
+    sessionStorage.removeItem(ISOLATION_RELOAD_KEY);
+  } catch {
+    // Nothing was stored.
+  }
+}
+
+function start(isolation) {
+  if (isolation === "reloading") return;
+  const missing = missingFeatures();
+  if (missing.length > 0) {
+    const why = isolation === "isolated" ? "" : ` (isolation: ${isolation})`;
+    showStatus(
+      `This browser lacks what the interpreter needs: ${missing.join(", ")}${why}. ` +
+        "Try a current Chrome, Edge or Firefox, in a window that allows service workers.",
+      "error",
+    );
+    return;
+  }
   showStatus("Loading Python (about 10 MB)…", "loading");
   const match = window.location.hash.match(/^#code=([A-Za-z0-9_-]*)$/);
   if (match && match[1]) state.queue.push(...decodeSession(match[1]));
   startInterpreter();
   term.focus();
 }
+
+isolate().then(start);
 
 // For tests and for the curious: the terminal's text, and the session's share link.
 function screenText() {
