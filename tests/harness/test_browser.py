@@ -287,3 +287,32 @@ def test_clear_message_where_isolation_is_impossible(browser, site):
     finally:
         context.close()
         httpd.shutdown()
+
+
+# Playwright's "Pixel 7" descriptor, without its user agent string (the page does not look at it).
+PHONE = {"viewport": {"width": 412, "height": 839}, "device_scale_factor": 2.625, "is_mobile": True, "has_touch": True}
+
+
+def test_a_phone_gets_a_page_that_fits_and_a_keyboard_on_tap(browser, url):
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        wait_for_prompt(page)
+        width = page.evaluate("window.innerWidth")
+        assert width == PHONE["viewport"]["width"]  # laid out at the screen's width, not zoomed out
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways overflow
+        terminal = page.locator("#terminal").bounding_box()
+        assert terminal["x"] >= 0 and terminal["x"] + terminal["width"] <= width
+        assert terminal["y"] < page.evaluate("window.innerHeight") / 2  # on the first screen, not below the fold
+        for box in page.locator("[data-example]").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().right)"):
+            assert box <= width
+        page.tap("#terminal")
+        # The soft keyboard opens for a focused text field: xterm's textarea.
+        assert page.evaluate("document.activeElement.classList.contains('xterm-helper-textarea')")
+        type_line(page, "'phone' |> len |> print")
+        wait_for_text(page, ">>> 'phone' |> len |> print\n5\n>>>")
+        page.tap("[data-example=lambda]")
+        wait_for_text(page, "\n4950\n")
+    finally:
+        context.close()
