@@ -316,3 +316,45 @@ def test_a_phone_gets_a_page_that_fits_and_a_keyboard_on_tap(browser, url):
         wait_for_text(page, "\n4950\n")
     finally:
         context.close()
+
+
+def select_screen_text(page, text: str) -> None:
+    """Selects `text` where it starts a line of the terminal, as a mouse drag would."""
+    page.evaluate(
+        """t => {
+          const term = window.pipeDemo.term, buffer = term.buffer.active;
+          for (let row = buffer.length - 1; row >= 0; row--) {
+            if (buffer.getLine(row).translateToString(true).startsWith(t)) return term.select(0, row, t.length);
+          }
+          throw new Error(`${t} is not on the screen`);
+        }""",
+        text,
+    )
+
+
+def test_ctrl_c_copies_a_selection_and_interrupts_otherwise_ctrl_shift_v_pastes(browser, url):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.click("#terminal")
+        type_line(page, "'copy me' |> str.upper |> print")
+        wait_for_text(page, "\nCOPY ME\n>>>")
+        select_screen_text(page, "COPY ME")
+        page.keyboard.press("Control+C")
+        assert page.evaluate("navigator.clipboard.readText()") == "COPY ME"
+        assert "KeyboardInterrupt" not in screen(page)
+        assert page.evaluate("window.pipeDemo.term.hasSelection()") is False
+        page.keyboard.type("half a line")
+        page.keyboard.press("Control+C")  # nothing selected: drops the line, as a terminal's Ctrl-C does
+        wait_for_text(page, "half a line^C\nKeyboardInterrupt\n>>>")
+        page.evaluate("navigator.clipboard.writeText('6 |> str |> print')")
+        page.keyboard.press("Control+Shift+V")
+        page.wait_for_function("window.pipeDemo.state.line === '6 |> str |> print'")
+        page.keyboard.press("Enter")
+        wait_for_text(page, ">>> 6 |> str |> print\n6\n>>>")
+        select_screen_text(page, "COPY ME")
+        page.keyboard.press("Control+Shift+C")
+        assert page.evaluate("navigator.clipboard.readText()") == "COPY ME"
+    finally:
+        context.close()

@@ -239,6 +239,34 @@ const KEYS = {
   "\t": () => insert("    "),
 };
 
+// Ctrl-C copies when text is selected and interrupts otherwise; Ctrl-Shift-C and Ctrl-Shift-V copy and
+// paste as in desktop terminals. The context menu's copy and paste are xterm.js's own.
+term.attachCustomKeyEventHandler((event) => {
+  if (event.type !== "keydown" || !event.ctrlKey) return true;
+  const key = event.key.toLowerCase();
+  if (key === "c" && (event.shiftKey || term.hasSelection())) {
+    event.preventDefault();
+    copySelection();
+    return false;
+  }
+  if (key === "v" && event.shiftKey) {
+    event.preventDefault();
+    navigator.clipboard.readText().then(
+      (text) => term.paste(text),
+      () => showNote("The browser did not allow reading the clipboard: paste with Ctrl-V or the context menu."),
+    );
+    return false;
+  }
+  return true;
+});
+
+function copySelection() {
+  if (!term.hasSelection()) return;
+  const text = term.getSelection();
+  term.clearSelection();
+  navigator.clipboard.writeText(text).catch(() => showNote("The browser did not allow copying: use the context menu."));
+}
+
 term.onData((data) => {
   if (!state.ready) return;
   if (KEYS[data]) return KEYS[data]();
@@ -257,6 +285,12 @@ function showStatus(text, kind) {
 
 function hideStatus() {
   status.hidden = true;
+}
+
+// A passing remark (a refused clipboard): shown in the status line for a few seconds.
+function showNote(text) {
+  showStatus(text, "note");
+  setTimeout(hideStatus, 4000);
 }
 
 function encodeSession(lines) {
@@ -382,4 +416,4 @@ function screenText() {
   return lines.join("\n").replace(/\n+$/, "");
 }
 
-window.pipeDemo = { state, shareLink, screenText, paste };
+window.pipeDemo = { state, shareLink, screenText, paste, term };
