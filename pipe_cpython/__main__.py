@@ -458,7 +458,9 @@ def cmd_fuzz_compiler(args, rest):
     dictionary = libfuzzer.dictionary(source.path / libfuzzer.UPSTREAM_DICTIONARY, project.FUZZ_DICTIONARY)
     binary = target.output(plan, build.directory)
     if args.oss_fuzz:
-        for written in libfuzzer.bundle(binary, dictionary, seeds, args.oss_fuzz):
+        stdlib = build.tree.path / "Lib"
+        series = build.tree.version.series
+        for written in libfuzzer.bundle(binary, stdlib, build.directory, series, dictionary, seeds, args.oss_fuzz):
             log.info(f"wrote {written}")
         return 0
     libfuzzer.write_seeds(work / "seeds", seeds)

@@ -329,12 +329,26 @@ def describe(artifact: Path) -> str:
     return f"compile(..., mode={start!r}, optimize={optimize}) of {shown!r}"
 
 
-def bundle(binary: Path, dictionary_text: str, inputs: Mapping[str, bytes], out: Path) -> list[Path]:
-    """What OSS-Fuzz wants in $OUT: the target, its dictionary, its seed corpus as a zip."""
+# Never imported by the compiler target; left out of $OUT to keep the image small.
+BUNDLE_LEFT_OUT = ("test", "idlelib", "tkinter", "turtledemo", "__pycache__")
+
+
+def bundle(
+    binary: Path, stdlib: Path, build: Path, series: str, dictionary_text: str, inputs: Mapping[str, bytes], out: Path
+) -> list[Path]:
+    """What OSS-Fuzz wants in $OUT: the target, its dictionary, its seed corpus as a zip, and beside the target
+    the standard library it starts with (`stdlib`, a tree's Lib/, and `build`'s own built modules), where the
+    interpreter looks first: lib/pythonX.Y next to the executable. Without it the target cannot import
+    `encodings` and exits at its first input."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(binary, out / TARGET)
+    lib = out / "lib" / f"python{series}"
+    shutil.rmtree(lib, ignore_errors=True)
+    shutil.copytree(stdlib, lib, ignore=shutil.ignore_patterns(*BUNDLE_LEFT_OUT))
+    built = build / (build / "pybuilddir.txt").read_text().strip()
+    shutil.copytree(built, lib / "lib-dynload", ignore=shutil.ignore_patterns("*.o", "__pycache__"))
     (out / f"{TARGET}.dict").write_text(dictionary_text)
     with zipfile.ZipFile(out / f"{TARGET}_seed_corpus.zip", "w") as archive:
         for name, data in sorted(inputs.items()):
             archive.writestr(name, data)
-    return [out / TARGET, out / f"{TARGET}.dict", out / f"{TARGET}_seed_corpus.zip"]
+    return [out / TARGET, lib, out / f"{TARGET}.dict", out / f"{TARGET}_seed_corpus.zip"]

@@ -135,13 +135,25 @@ def test_oss_fuzz_needs_its_build_environment():
 
 def test_bundle_is_what_oss_fuzz_reads(tmp_path):
     (tmp_path / "binary").write_text("#!/bin/sh\n")
-    written = libfuzzer.bundle(tmp_path / "binary", '"|>"\n', {"seed": b"\x02\x00x |> f"}, tmp_path / "out")
-    assert [path.name for path in written] == [
+    for module in ("Lib/encodings/__init__.py", "Lib/test/test_grammar.py", "build/lib.linux-3.13/_sysconfigdata.py"):
+        (tmp_path / module).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / module).write_text("")
+    (tmp_path / "build" / "pybuilddir.txt").write_text("lib.linux-3.13\n")
+    inputs = {"seed": b"\x02\x00x |> f"}
+    written = libfuzzer.bundle(
+        tmp_path / "binary", tmp_path / "Lib", tmp_path / "build", "3.13", '"|>"\n', inputs, tmp_path / "out"
+    )
+    assert [path.relative_to(tmp_path / "out").as_posix() for path in written] == [
         "fuzz_pycompile",
+        "lib/python3.13",
         "fuzz_pycompile.dict",
         "fuzz_pycompile_seed_corpus.zip",
     ]
-    assert zipfile.ZipFile(written[2]).read("seed") == b"\x02\x00x |> f"
+    assert zipfile.ZipFile(written[3]).read("seed") == b"\x02\x00x |> f"
+    # The interpreter's landmarks beside the target; the test suite left out.
+    assert (written[1] / "encodings" / "__init__.py").is_file()
+    assert (written[1] / "lib-dynload" / "_sysconfigdata.py").is_file()
+    assert not (written[1] / "test").exists()
 
 
 CRASHING_TARGET = """\
