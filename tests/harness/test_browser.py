@@ -358,3 +358,27 @@ def test_ctrl_c_copies_a_selection_and_interrupts_otherwise_ctrl_shift_v_pastes(
         assert page.evaluate("navigator.clipboard.readText()") == "COPY ME"
     finally:
         context.close()
+
+
+def test_ctrl_r_searches_history_backwards(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    for line in ("'alpha' |> len", "'beta' |> len", "'alphabet' |> len |> print"):
+        type_line(page, line)
+    wait_for_text(page, "\n8\n>>>")
+    page.keyboard.type("kept")
+    page.keyboard.press("Control+R")
+    page.keyboard.type("alpha")
+    wait_for_text(page, "(reverse-i-search)`alpha': 'alphabet' |> len |> print")
+    page.keyboard.press("Control+R")  # the next older match
+    wait_for_text(page, "(reverse-i-search)`alpha': 'alpha' |> len")
+    page.keyboard.type("zzz")
+    wait_for_text(page, "(failing reverse-i-search)`alphazzz': ")
+    page.keyboard.press("Control+G")  # cancel: the line as it was before the search
+    page.wait_for_function("window.pipeDemo.state.line === 'kept' && window.pipeDemo.state.search === null")
+    for _ in "kept":
+        page.keyboard.press("Backspace")
+    page.keyboard.press("Control+R")
+    page.keyboard.type("beta")
+    page.keyboard.press("Enter")  # accept and run, as bash does
+    wait_for_text(page, ">>> 'beta' |> len\n4\n>>>")

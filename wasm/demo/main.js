@@ -44,6 +44,7 @@ const state = {
   session: [],        // every line given to the interpreter, for share links
   history: loadHistory(),
   historyIndex: null,
+  search: null,       // while Ctrl-R searches: {query, match (a history index or null), saved (the line before)}
 };
 
 function missingFeatures() {
@@ -214,6 +215,59 @@ function paste(text) {
   if (rest) insert(rest);
 }
 
+// --- reverse history search (Ctrl-R), as in bash and readline -----------------
+
+function findInHistory(query, before) {
+  for (let i = Math.min(before, state.history.length) - 1; i >= 0; i--) {
+    if (state.history[i].includes(query)) return i;
+  }
+  return null;
+}
+
+function drawSearch() {
+  const { query, match } = state.search;
+  const found = match === null ? "" : state.history[match];
+  const label = match === null && query ? "failing reverse-i-search" : "reverse-i-search";
+  term.write(`\r\x1b[K(${label})\`${query}': ${found}`);
+}
+
+function startSearch() {
+  state.search = { query: "", match: null, saved: state.line };
+  drawSearch();
+}
+
+function endSearch(accept) {
+  const { match, saved } = state.search;
+  state.search = null;
+  state.line = accept && match !== null ? state.history[match] : saved;
+  state.cursor = state.line.length;
+  redraw();
+}
+
+function searchKey(data) {
+  const search = state.search;
+  if (data === "\x12") {
+    // Again: the next older line with the same text.
+    const older = findInHistory(search.query, search.match === null ? state.history.length : search.match);
+    if (older !== null) search.match = older;
+  } else if (data === "\x7f") {
+    search.query = search.query.slice(0, -1);
+    search.match = search.query ? findInHistory(search.query, state.history.length) : null;
+  } else if (data === "\x07" || data === "\x03") {
+    return endSearch(false);
+  } else if (data === "\r") {
+    endSearch(true);
+    return enter();
+  } else if (data.startsWith("\x1b") || data < " ") {
+    return endSearch(true); // Escape, arrows, other keys: keep the match for editing
+  } else {
+    search.query += data;
+    const from = search.match === null ? state.history.length : search.match + 1;
+    search.match = findInHistory(search.query, from);
+  }
+  drawSearch();
+}
+
 const KEYS = {
   "\r": enter,
   "\x7f": () => {
@@ -235,6 +289,7 @@ const KEYS = {
   "\x1b[A": () => recall(-1),
   "\x1b[B": () => recall(+1),
   "\x03": interrupt,
+  "\x12": startSearch,
   "\x0c": () => { term.clear(); redraw(); },
   "\t": () => insert("    "),
 };
@@ -269,6 +324,7 @@ function copySelection() {
 
 term.onData((data) => {
   if (!state.ready) return;
+  if (state.search) return searchKey(data);
   if (KEYS[data]) return KEYS[data]();
   if (data.length > 1 && (data.includes("\r") || data.includes("\n"))) return paste(data);
   if (data.startsWith("\x1b")) return; // other escape sequences: ignored
