@@ -27,6 +27,7 @@ VENDOR_FILES = {
     "xterm.js": "@xterm/xterm/lib/xterm.js",
     "xterm.css": "@xterm/xterm/css/xterm.css",
     "addon-fit.js": "@xterm/addon-fit/lib/addon-fit.js",
+    "addon-unicode11.js": "@xterm/addon-unicode11/lib/addon-unicode11.js",
 }
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",

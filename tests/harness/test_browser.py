@@ -382,3 +382,25 @@ def test_ctrl_r_searches_history_backwards(page, url):
     page.keyboard.type("beta")
     page.keyboard.press("Enter")  # accept and run, as bash does
     wait_for_text(page, ">>> 'beta' |> len\n4\n>>>")
+
+
+def test_wide_characters_keep_the_cursor_right(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    wait_for_prompt(page)
+    page.keyboard.type("'日本😀'")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")  # over the emoji, a surrogate pair in JavaScript, in one step
+    page.keyboard.type("x")
+    page.wait_for_function("window.pipeDemo.state.line === \"'日本x😀'\"")
+    # ">>> " and then ' (1 cell), 日 and 本 (2 cells each), x (1 cell): the cursor is in column 10.
+    assert page.evaluate("window.pipeDemo.term.buffer.active.cursorX") == 10
+    page.keyboard.press("End")
+    page.keyboard.type(" |> len |> print")
+    page.keyboard.press("Enter")
+    wait_for_text(page, "\n4\n>>>")
+    page.keyboard.type("'😀😀'")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Backspace")  # removes a whole emoji, not half of one
+    page.wait_for_function("window.pipeDemo.state.line === \"'😀'\"")
+    assert page.evaluate("window.pipeDemo.term.buffer.active.cursorX") == 4 + 1 + 2

@@ -27,7 +27,11 @@ const term = new Terminal({
   fontFamily: "DejaVu Sans Mono, Menlo, Consolas, monospace",
   fontSize: 15,
   theme: { background: "#1e1e2e", foreground: "#e0e0e0" },
+  allowProposedApi: true, // term.unicode, for the Unicode 11 widths below
 });
+// CJK and emoji take two cells: Unicode 11's widths, as terminals and CPython's own REPL count them.
+term.loadAddon(new Unicode11Addon.Unicode11Addon());
+term.unicode.activeVersion = "11";
 const fit = new FitAddon.FitAddon();
 term.loadAddon(fit);
 term.open(terminalElement);
@@ -168,10 +172,25 @@ function interrupt() {
 
 // --- line editing -------------------------------------------------------------
 
+// The cursor is an index into the line's UTF-16 text; a character may take two cells on screen, so the
+// terminal, which knows the widths, places it: the line is written whole, then again up to the cursor.
 function redraw() {
-  term.write("\r\x1b[K" + state.prompt + state.line);
-  const back = state.line.length - state.cursor;
-  if (back > 0) term.write(`\x1b[${back}D`);
+  const line = "\r\x1b[K" + state.prompt + state.line;
+  const toCursor = state.cursor < state.line.length ? "\r" + state.prompt + state.line.slice(0, state.cursor) : "";
+  term.write(line + toCursor);
+}
+
+// Where the character before (step -1) or after (+1) the cursor begins: a code point, not half an emoji.
+function stepCursor(step) {
+  const text = state.line;
+  let at = state.cursor;
+  if (step < 0 && at > 0) at -= at > 1 && isLowSurrogate(text.charCodeAt(at - 1)) ? 2 : 1;
+  if (step > 0 && at < text.length) at += isLowSurrogate(text.charCodeAt(at + 1)) ? 2 : 1;
+  return at;
+}
+
+function isLowSurrogate(code) {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 function insert(text) {
@@ -271,17 +290,17 @@ function searchKey(data) {
 const KEYS = {
   "\r": enter,
   "\x7f": () => {
-    if (state.cursor === 0) return;
-    state.line = state.line.slice(0, state.cursor - 1) + state.line.slice(state.cursor);
-    state.cursor -= 1;
+    const at = stepCursor(-1);
+    state.line = state.line.slice(0, at) + state.line.slice(state.cursor);
+    state.cursor = at;
     redraw();
   },
   "\x1b[3~": () => {
-    state.line = state.line.slice(0, state.cursor) + state.line.slice(state.cursor + 1);
+    state.line = state.line.slice(0, state.cursor) + state.line.slice(stepCursor(+1));
     redraw();
   },
-  "\x1b[D": () => { if (state.cursor > 0) { state.cursor -= 1; term.write("\x1b[D"); } },
-  "\x1b[C": () => { if (state.cursor < state.line.length) { state.cursor += 1; term.write("\x1b[C"); } },
+  "\x1b[D": () => { state.cursor = stepCursor(-1); redraw(); },
+  "\x1b[C": () => { state.cursor = stepCursor(+1); redraw(); },
   "\x1b[H": () => { state.cursor = 0; redraw(); },
   "\x1b[F": () => { state.cursor = state.line.length; redraw(); },
   "\x01": () => { state.cursor = 0; redraw(); },
