@@ -49,6 +49,8 @@ STOPPING_ARGS = ("-max_total_time", "-runs")
 _STATUS = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\d+)/(\S+)(?:.*exec/s: (\d+))?")
 _STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
 _EVERY_NEW = re.compile(r"#\d+\s+(NEW|REDUCE)\s|\tNEW_FUNC\[")
+# fuzz_pycompile compiles each input under this name; what the compiler warns of an input is noise.
+_INPUT_WARNING = re.compile(r"<fuzz input>:\d+: \w*Warning: ")
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _CODE = re.compile(r"```\w*\n(.*?)```|`([^`\n]+)`", re.S)
 
@@ -272,7 +274,8 @@ def run(
 
 class Shown:
     """Which lines of libFuzzer's output a user wants to see without -v: not one per new input or new function,
-    nor the dictionary libFuzzer recommends at the end (its status every so often, findings and errors are)."""
+    nor the compiler's warnings about an input, nor the dictionary libFuzzer recommends at the end (its status
+    every so often, findings and errors are)."""
 
     def __init__(self) -> None:
         self.in_dictionary = False
@@ -283,7 +286,7 @@ class Shown:
         elif line.startswith("###### End of recommended dictionary"):
             self.in_dictionary = False
             return False
-        return not (self.in_dictionary or _EVERY_NEW.match(line))
+        return not (self.in_dictionary or _EVERY_NEW.match(line) or _INPUT_WARNING.match(line))
 
 
 def read_line(line: str, result: Result) -> None:
