@@ -404,3 +404,13 @@ def test_wide_characters_keep_the_cursor_right(page, url):
     page.keyboard.press("Backspace")  # removes a whole emoji, not half of one
     page.wait_for_function("window.pipeDemo.state.line === \"'😀'\"")
     assert page.evaluate("window.pipeDemo.term.buffer.active.cursorX") == 4 + 1 + 2
+
+
+def test_loading_shows_bytes_received_of_total_for_the_wasm_and_the_stdlib(page, url, site):
+    page.goto(url)
+    wait_for_prompt(page)
+    downloads = page.evaluate("window.pipeDemo.state.downloads")
+    for name in ("python.wasm", "python.data"):
+        size = (site / name).stat().st_size
+        assert downloads[name] == {"received": size, "total": size}, (name, downloads)
+    assert page.locator("#progress").is_hidden()  # gone once the prompt is there

@@ -20,6 +20,7 @@ const EXAMPLES = {
 };
 
 const status = document.getElementById("status");
+const progressBar = document.getElementById("progress");
 const terminalElement = document.getElementById("terminal");
 const term = new Terminal({
   cursorBlink: true,
@@ -48,6 +49,7 @@ const state = {
   session: [],        // every line given to the interpreter, for share links
   history: loadHistory(),
   historyIndex: null,
+  downloads: {},      // file name -> {received, total} bytes, while the interpreter loads
   search: null,       // while Ctrl-R searches: {query, match (a history index or null), saved (the line before)}
 };
 
@@ -104,9 +106,14 @@ function handleWorkerMessage(message) {
     case "status":
       showStatus(message.text, "loading");
       break;
+    case "progress":
+      state.downloads[message.file] = { received: message.received, total: message.total };
+      showProgress();
+      break;
     case "ready":
       state.ready = true;
       hideStatus();
+      progressBar.hidden = true;
       worker.postMessage({ type: "run" });
       break;
     case "output":
@@ -125,6 +132,24 @@ function handleWorkerMessage(message) {
     case "fatal":
       showStatus(`The interpreter stopped: ${message.text}`, "error");
       break;
+  }
+}
+
+function showProgress() {
+  const files = Object.values(state.downloads);
+  const received = files.reduce((sum, file) => sum + file.received, 0);
+  // A compressed response's length is of the compressed bytes: past it, the total is unknown.
+  const known = files.every((file) => file.total >= file.received && file.total > 0);
+  const total = files.reduce((sum, file) => sum + file.total, 0);
+  const megabytes = (bytes) => (bytes / 1e6).toFixed(1);
+  progressBar.hidden = false;
+  if (known) {
+    progressBar.max = total;
+    progressBar.value = received;
+    showStatus(`Loading Python: ${megabytes(received)} of ${megabytes(total)} MB`, "loading");
+  } else {
+    progressBar.removeAttribute("value");
+    showStatus(`Loading Python: ${megabytes(received)} MB`, "loading");
   }
 }
 

@@ -49,7 +49,41 @@ function readStdin(stream, buffer, offset, length) {
   return count;
 }
 
+// Byte-level load progress: python.wasm is counted as it streams into the compiler (so it still compiles
+// while it downloads), python.data by Emscripten's file packager, which reports its bytes through setStatus.
+const DATA_PROGRESS = /^Downloading data\.\.\. \((\d+)\/(\d+)\)/;
+
+function progress(file, received, total) {
+  postMessage({ type: "progress", file, received, total });
+}
+
+function instantiateCounted(imports, receiveInstance) {
+  fetch("python.wasm")
+    .then((response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const total = Number(response.headers.get("Content-Length")) || 0;
+      let received = 0;
+      const counting = new TransformStream({
+        transform(chunk, controller) {
+          received += chunk.byteLength;
+          progress("python.wasm", received, total);
+          controller.enqueue(chunk);
+        },
+      });
+      const counted = new Response(response.body.pipeThrough(counting), {
+        headers: { "Content-Type": "application/wasm" },
+      });
+      return WebAssembly.instantiateStreaming(counted, imports);
+    })
+    .then(
+      ({ instance, module }) => receiveInstance(instance, module),
+      (error) => postMessage({ type: "fatal", text: `python.wasm did not load: ${error.message}` }),
+    );
+  return {};
+}
+
 self.Module = {
+  instantiateWasm: instantiateCounted,
   noInitialRun: true,
   // Only so that /dev/stdin is a device whose read can be replaced (see readStdin).
   stdin: () => null,
@@ -63,7 +97,11 @@ self.Module = {
       ENV.PYTHONUNBUFFERED = "1";
     },
   ],
-  setStatus: (status) => status && postMessage({ type: "status", text: status }),
+  setStatus: (status) => {
+    const data = DATA_PROGRESS.exec(status);
+    if (data) progress("python.data", Number(data[1]), Number(data[2]));
+    else if (status) postMessage({ type: "status", text: status });
+  },
   monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
   onRuntimeInitialized: () => {
     FS.streams[0].stream_ops.read = readStdin;
