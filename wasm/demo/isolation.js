@@ -4,6 +4,7 @@
 // registers it and reloads once; where the host sends the headers itself, it is never registered.
 "use strict";
 
+// The same headers as the dev server's and the _headers file's (ISOLATION_HEADERS in pipe_cpython/demo.py).
 const ISOLATION_HEADERS = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Embedder-Policy": "require-corp",

@@ -302,8 +302,8 @@ function searchKey(data) {
   } else if (data === "\r") {
     endSearch(true);
     return enter();
-  } else if (data.startsWith("\x1b") || data < " ") {
-    return endSearch(true); // Escape, arrows, other keys: keep the match for editing
+  } else if (/^[\x00-\x1f]/.test(data)) {
+    return endSearch(true); // Escape, arrows, other control keys: keep the match for editing
   } else {
     search.query += data;
     const from = search.match === null ? state.history.length : search.match + 1;
@@ -390,7 +390,8 @@ function hideStatus() {
 // A passing remark (a refused clipboard): shown in the status line for a few seconds.
 function showNote(text) {
   showStatus(text, "note");
-  setTimeout(hideStatus, 4000);
+  // Only the note itself: whatever the status line says by then (an error, say) stays.
+  setTimeout(() => status.textContent === text && hideStatus(), 4000);
 }
 
 function encodeSession(lines) {
