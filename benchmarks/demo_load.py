@@ -1,71 +1,206 @@
-"""Measure the demo page: time from navigation to the first prompt, and bytes downloaded.
+"""Measure the demo page beside Pyodide's own console: bytes over the wire, time to the first prompt and to a result.
 
-A benchmark, not a test: it prints numbers and never fails on them.
+A benchmark, not a test: it prints a table and never fails on its numbers.
+Both pages come from one loopback server, which sends the isolation headers
+and the gzip copies `demo.precompress` writes (Pyodide's files get the same
+treatment), and load in the same headless Chromium, on plain loopback and
+under Chromium's network emulation, each with an empty cache (cold) and
+again in the same browser context (warm). Pyodide's console.html takes its
+terminal library from a CDN; here its URLs point at the same server's
+copies of the same packages, pinned in benchmarks/pyodide-console/.
+
 Usage (what `nox -s bench-demo` runs): python benchmarks/demo_load.py SITE_DIR [--runs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 from pipe_cpython import demo
 
+YARDSTICK = Path(__file__).resolve().parent / "pyodide-console"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+TIMEOUT_MS = 180_000
+# A CDN address of a package file, as console.html writes them: .../npm/NAME@VERSION[/PATH].
+CDN_PACKAGE = re.compile(r'https://[^"\s]+/npm/(?P<name>[\w.-]+)@(?P<version>[\w.-]+)(?P<path>/[^"\s]*)?')
+# The issue's targets for the page, reported beside the figures.
+TARGET_BYTES = 4e6
+TARGET_PROMPT_S = {"loopback": 1.0, "20 Mbit/s, 40 ms": 2.5}
 
 
-def measure_once(browser, url: str) -> tuple[float, int, dict[str, int]]:
-    """One cold load in a fresh context: seconds to the first prompt, bytes by file."""
+@dataclass(frozen=True)
+class Network:
+    name: str
+    conditions: dict | None  # Network.emulateNetworkConditions, or None for plain loopback
+
+
+NETWORKS = (
+    Network("loopback", None),
+    Network(
+        "20 Mbit/s, 40 ms",
+        {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8, "uploadThroughput": 20e6 / 8},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str  # under the server's root
+    ready: str  # a JavaScript expression, true once the first prompt is there
+    expression: str  # what to type at the prompt
+    printed: str  # the result it prints
+    shown: str  # a JavaScript expression: the page's text
+
+
+PAGES = (
+    Page(
+        "pipe-cpython",
+        "pipe/",
+        "window.pipeDemo && window.pipeDemo.state.waiting",
+        "2 |> str",
+        "'2'",
+        "window.pipeDemo.screenText()",
+    ),
+    Page(
+        "Pyodide console",
+        "pyodide/console.html",
+        "window.term !== undefined && window.term.get_prompt() === '>>> '",
+        "str(2)",
+        "'2'",
+        "document.body.innerText",
+    ),
+)
+
+
+@dataclass
+class Load:
+    bytes: int
+    prompt: float  # seconds from navigation to the first prompt
+    result: float  # seconds from navigation to the expression's result on the screen
+
+
+def yardstick_site(root: Path) -> str:
+    """Pyodide's console with its CDN files served from `root` too; its version."""
+    modules = demo.install_npm_packages(YARDSTICK, "Pyodide and its console's terminal library")
+    package = modules / "pyodide"
+    shutil.copytree(package, root, ignore=shutil.ignore_patterns("*.map", "*.d.ts", "README.md"))
+
+    def local_copy(match: re.Match) -> str:
+        name, path = match["name"], match["path"]
+        if not path:  # the package's main file, as the CDN picks it
+            path = "/" + json.loads((modules / name / "package.json").read_text())["main"]
+        copy = root / "vendor" / name / path.lstrip("/")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(modules / name / path.lstrip("/"), copy)
+        return f"vendor/{name}{path}"
+
+    console = root / "console.html"
+    console.write_text(CDN_PACKAGE.sub(local_copy, console.read_text()))
+    demo.precompress(root)
+    return json.loads((package / "package.json").read_text())["version"]
+
+
+def measure(browser, url: str, page_kind: Page, network: Network) -> tuple[Load, Load]:
+    """A cold load in a fresh context, then a warm one in the same context."""
     context = browser.new_context()
-    sizes: dict[str, int] = {}
+    try:
+        page = context.new_page()
+        if network.conditions:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", network.conditions)
+        cold = load(context, page, url, page_kind)
+        warm = load(context, page, url, page_kind)
+    finally:
+        context.close()
+    return cold, warm
 
-    def record(request):
-        response = request.response()
-        if response is not None:
-            sizes[request.url.rsplit("/", 1)[-1] or "index.html"] = request.sizes()["responseBodySize"]
+
+def load(context, page, url: str, kind: Page) -> Load:
+    received: list[int] = []
+
+    def record(request) -> None:
+        sizes = request.sizes()
+        received.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
 
     context.on("requestfinished", record)
-    page = context.new_page()
     start = time.perf_counter()
     page.goto(url)
-    page.wait_for_function("window.pipeDemo && window.pipeDemo.state.waiting", timeout=120_000)
-    elapsed = time.perf_counter() - start
-    context.close()
-    return elapsed, sum(sizes.values()), sizes
+    page.wait_for_function(kind.ready, timeout=TIMEOUT_MS)
+    prompt = time.perf_counter() - start
+    page.click("body")
+    page.keyboard.type(kind.expression)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"({kind.shown}).includes({json.dumps(kind.printed)})", timeout=TIMEOUT_MS)
+    result = time.perf_counter() - start
+    page.wait_for_timeout(200)  # late requests (source maps, icons) still count
+    context.remove_listener("requestfinished", record)
+    return Load(sum(received), prompt, result)
+
+
+def median(loads: list[Load], field: str) -> float:
+    return statistics.median(getattr(load, field) for load in loads)
+
+
+def report(results: dict, names: tuple[str, str], runs: int) -> None:
+    ours, theirs = names
+    print(f"\n{'':<30}{ours:>16}{theirs:>28}{'ratio':>9}   target for the page")
+    for (network, cache), by_page in results.items():
+        rows = (
+            ("bytes over the wire", "bytes", lambda v: f"{v / 1e6:.2f} MB", TARGET_BYTES if cache == "cold" else None),
+            ("first prompt", "prompt", lambda v: f"{v:.2f} s", TARGET_PROMPT_S[network] if cache == "cold" else None),
+            ("'2' printed", "result", lambda v: f"{v:.2f} s", None),
+        )
+        for label, field, show, target in rows:
+            mine, yours = median(by_page[ours], field), median(by_page[theirs], field)
+            goal = "" if target is None else f"<= {show(target)}, {'met' if mine <= target else 'NOT met'}"
+            ratio = f"{mine / yours:.2f}" if yours else "-"
+            print(f"{network + ', ' + cache + ', ' + label:<44}{show(mine):>12}{show(yours):>20}{ratio:>9}   {goal}")
+    print(f"(medians of {runs} runs; ratio = pipe-cpython / Pyodide, lower is better)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("site", type=Path, help="the assembled demo directory")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("site", type=Path, help="the assembled demo directory (nox -s demo -- --output DIR)")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
 
-    httpd = demo.server(args.site, port=0)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        results = [measure_once(browser, url) for _ in range(args.runs)]
-        browser.close()
-    httpd.shutdown()
-
-    times = [r[0] for r in results]
-    _, total, sizes = results[-1]
-    print(f"demo page, {args.runs} cold loads in headless Chromium from 127.0.0.1 (no network latency)")
-    print(
-        f"  navigation to first prompt: median {statistics.median(times):.2f} s, "
-        f"min {min(times):.2f} s, max {max(times):.2f} s"
-    )
-    print(f"  bytes downloaded: {total / 1e6:.2f} MB")
-    for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
-        print(f"    {name:<16} {size / 1e6:8.3f} MB")
+    with tempfile.TemporaryDirectory() as root_dir:
+        root = Path(root_dir)
+        shutil.copytree(args.site, root / "pipe")
+        pyodide_version = yardstick_site(root / "pyodide")
+        names = ("pipe-cpython", f"Pyodide {pyodide_version} console")
+        httpd = demo.server(root, port=0)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        results: dict = {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            for network in NETWORKS:
+                for name, kind in zip(names, PAGES, strict=True):
+                    for _ in range(args.runs):
+                        cold, warm = measure(browser, base + kind.path, kind, network)
+                        results.setdefault((network.name, "cold"), {}).setdefault(name, []).append(cold)
+                        results.setdefault((network.name, "warm"), {}).setdefault(name, []).append(warm)
+                    print(f"measured {name} on {network.name}", file=sys.stderr, flush=True)
+            browser.close()
+        httpd.shutdown()
+    print("The demo page beside Pyodide's console, one loopback server (gzip for both), headless Chromium")
+    report(results, names, args.runs)
     return 0
 
 

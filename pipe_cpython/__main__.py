@@ -377,7 +377,7 @@ def cmd_demo(args, rest):
         build = plan.requested(targets.EMSCRIPTEN_BROWSER)
         output = args.output or plan.cache.demo_dir(build.tree.version)
         with log.step(f"assembling the demo page in {output}"):
-            demo.assemble(build.directory, output, plan.profile.emscripten)
+            demo.assemble(build.directory, output, plan.profile.emscripten, build.tree.path / "Lib")
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")
         return 0

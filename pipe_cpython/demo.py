@@ -10,8 +10,11 @@ page's own files, at the cost of one reload on the first visit.
 
 from __future__ import annotations
 
+import email.utils
 import functools
+import gzip
 import http.server
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +25,10 @@ from .errors import HarnessError
 from .profiles import EmscriptenProfile, ModuleKind
 from .project import DEMO_PAGE as PAGE
 
-PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
+PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js", "pipe_console.py")
+# Modules of the release's own Lib/ that the page's console needs and upstream's browser bundle leaves out
+# (rlcompleter goes with readline, which the browser build has not); worker.js installs them beside os.py.
+STDLIB_ADDITIONS = ("rlcompleter.py",)
 VENDOR_FILES = {
     "xterm.js": "@xterm/xterm/lib/xterm.js",
     "xterm.css": "@xterm/xterm/css/xterm.css",
@@ -41,20 +47,28 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".data": "application/octet-stream",
     ".json": "application/json",
+    ".py": "text/x-python; charset=utf-8",
 }
+# Every file of the page, with its type, its size and, where gzip saves at least MIN_SAVING of it, the size of the
+# precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to browsers that take
+# gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the browser;
+# worker.js reads the sizes for its progress bar.
+ASSETS = "assets.json"
+GZIP_SUFFIX = ".gz"
+MIN_SAVING = 0.10
 
 
-def install_terminal_library(page: Path = PAGE) -> Path:
-    """xterm.js at the version pinned in package-lock.json, installed with `npm ci` when missing or stale."""
-    modules = page / "node_modules"
+def install_npm_packages(directory: Path, what: str) -> Path:
+    """The packages pinned in `directory`'s package-lock.json, installed with `npm ci` when missing or stale."""
+    modules = directory / "node_modules"
     stamp = modules / ".package-lock.json"
-    lock = page / "package-lock.json"
+    lock = directory / "package-lock.json"
     if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
         return modules
     deps.ensure_groups(["node"])
-    with log.step("installing xterm.js from the npm registry (npm ci)"):
+    with log.step(f"installing {what} from the npm registry (npm ci)"):
         result = subprocess.run(
-            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=page, capture_output=True, text=True
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=directory, capture_output=True, text=True
         )
     if result.returncode != 0:
         raise HarnessError(f"npm ci failed:\n{result.stderr.strip()}", hint="check the network and npm's settings")
@@ -72,8 +86,8 @@ def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
     return (series.entry_point, "python.wasm", "python.data")
 
 
-def assemble(browser_build: Path, output: Path, series: EmscriptenProfile) -> Path:
-    """Copy the page, its terminal library and the browser build into `output`, ready to serve."""
+def assemble(browser_build: Path, output: Path, series: EmscriptenProfile, stdlib: Path) -> Path:
+    """Copy the page, its terminal library, the browser build and `stdlib`'s additions into `output`."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -81,7 +95,7 @@ def assemble(browser_build: Path, output: Path, series: EmscriptenProfile) -> Pa
             f"the browser build in {browser_build} lacks {', '.join(missing)}",
             hint="build it: nox -s build-wasm (or python -m pipe_cpython build-wasm --target browser)",
         )
-    modules = install_terminal_library()
+    modules = install_npm_packages(PAGE, "xterm.js")
     staging = output.with_name(output.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "vendor").mkdir(parents=True)
@@ -91,12 +105,42 @@ def assemble(browser_build: Path, output: Path, series: EmscriptenProfile) -> Pa
         shutil.copy2(modules / source, staging / "vendor" / name)
     for name in files:
         shutil.copy2(browser_build / name, staging / name)
+    for name in STDLIB_ADDITIONS:
+        shutil.copy2(stdlib / name, staging / name)
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")
+    precompress(staging)
     shutil.rmtree(output, ignore_errors=True)
     staging.rename(output)
     return output
+
+
+def precompress(site: Path) -> dict[str, dict[str, int | str]]:
+    """Write a gzip copy beside each file of `site` that it shrinks enough, and the ASSETS manifest of both sizes."""
+    assets = {}
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix not in CONTENT_TYPES:
+            continue
+        data = path.read_bytes()
+        entry = {"bytes": len(data), "type": CONTENT_TYPES[path.suffix]}
+        # mtime=0: the same page compresses to the same bytes.
+        packed = gzip.compress(data, compresslevel=9, mtime=0)
+        if len(packed) <= len(data) * (1 - MIN_SAVING):
+            path.with_name(path.name + GZIP_SUFFIX).write_bytes(packed)
+            entry["gzip"] = len(packed)
+        assets[path.relative_to(site).as_posix()] = entry
+    (site / ASSETS).write_text(json.dumps(assets, indent=1, sort_keys=True) + "\n")
+    return assets
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip (a q=0 refuses it)."""
+    for part in accept_encoding.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 class DemoHandler(http.server.SimpleHTTPRequestHandler):
@@ -122,7 +166,21 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         if not inside or not path.is_file():
             self.send_error(404, "Not found")
             return None
+        packed = path.with_name(path.name + GZIP_SUFFIX)
+        if path.suffix != GZIP_SUFFIX and packed.is_file() and accepts_gzip(self.headers.get("Accept-Encoding", "")):
+            return self.send_precompressed(path, packed)
         return super().send_head()
+
+    def send_precompressed(self, path: Path, packed: Path):
+        stream = packed.open("rb")
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(packed.stat().st_size))
+        self.send_header("Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True))
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return stream
 
     def list_directory(self, path):
         self.send_error(404, "Not found")

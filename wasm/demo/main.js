@@ -51,15 +51,25 @@ const state = {
   historyIndex: null,
   downloads: {},      // file name -> {received, total} bytes, while the interpreter loads
   search: null,       // while Ctrl-R searches: {query, match (a history index or null), saved (the line before)}
+  completable: false, // the console itself waits for the line (not input() or help()): Tab completes
+  completing: false,  // a Tab's request is with the console: keys wait in `held` until it answers
+  held: [],
+  control: "",        // the start of a control message whose end has not arrived yet
+  degraded: null,     // why the page is not cross-origin isolated, where it runs each line as a replay
+  replayed: false,    // the running replay reached the end of its stdin
+  statementStart: 0,  // lines of the session before the statement the last replay left open
 };
 
 function missingFeatures() {
   const missing = [];
   if (typeof WebAssembly !== "object") missing.push("WebAssembly");
-  if (typeof SharedArrayBuffer !== "function") missing.push("SharedArrayBuffer");
-  if (!window.crossOriginIsolated) missing.push("cross-origin isolation (COOP/COEP headers)");
   if (typeof Worker !== "function") missing.push("Web Workers");
   return missing;
+}
+
+// What the live REPL needs: stdin and Ctrl-C cross between the page and the worker in shared memory.
+function canShareMemory() {
+  return typeof SharedArrayBuffer === "function" && window.crossOriginIsolated;
 }
 
 function loadHistory() {
@@ -95,25 +105,44 @@ function startInterpreter() {
   inputControl = new Int32Array(inputBuffer, 0, 2);
   inputBytes = new Uint8Array(inputBuffer, 8);
   signal = new Uint8Array(signalBuffer);
-  worker = new Worker("worker.js");
-  worker.onmessage = (event) => handleWorkerMessage(event.data);
-  worker.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
+  worker = newWorker();
   worker.postMessage({ type: "start", inputBuffer, signalBuffer });
 }
 
+// Without shared memory: the session so far, run again in a new interpreter (see pipe_console.py).
+function startReplay() {
+  if (worker) worker.terminate();
+  state.replayed = false;
+  worker = newWorker();
+  worker.postMessage({ type: "start", replay: state.session.slice() });
+}
+
+function newWorker() {
+  const created = new Worker("worker.js");
+  created.onmessage = (event) => handleWorkerMessage(event.data);
+  created.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
+  return created;
+}
+
 function handleWorkerMessage(message) {
+  // A replay loads the interpreter again (from the browser's cache): only the first load is shown.
+  const reloading = state.degraded !== null && state.ready;
   switch (message.type) {
     case "status":
-      showStatus(message.text, "loading");
+      if (!reloading) showStatus(message.text, "loading");
       break;
     case "progress":
+      if (reloading) break;
       state.downloads[message.file] = { received: message.received, total: message.total };
       showProgress();
       break;
     case "ready":
-      state.ready = true;
-      hideStatus();
-      progressBar.hidden = true;
+      if (!state.ready) {
+        state.ready = true;
+        progressBar.hidden = true;
+        if (state.degraded === null) hideStatus();
+        else showStatus(degradedNote(state.degraded), "warning");
+      }
       worker.postMessage({ type: "run" });
       break;
     case "output":
@@ -125,6 +154,7 @@ function handleWorkerMessage(message) {
       deliverQueued();
       break;
     case "exited":
+      if (state.replayed) break; // a replay that read all of its stdin, not an exit()
       state.waiting = false;
       document.body.dataset.state = "exited";
       term.write(`\r\n[The interpreter exited (${message.status}). Reload the page to start again.]\r\n`);
@@ -153,24 +183,72 @@ function showProgress() {
   }
 }
 
+// The console (pipe_console.py) talks to the page in OSC sequences with a private number, on stdout.
+const CONTROL = "\x1b]7707;";
+const CONTROL_END = "\x07";
+const COMPLETION_REQUEST = CONTROL + "complete;";
+
 function writeOutput(text) {
+  text = state.control + text;
+  state.control = "";
+  let at;
+  while ((at = text.indexOf(CONTROL)) !== -1) {
+    const end = text.indexOf(CONTROL_END, at);
+    if (end === -1) {
+      state.control = text.slice(at); // the rest comes with the next output
+      text = text.slice(0, at);
+      break;
+    }
+    writeText(text.slice(0, at));
+    const body = text.slice(at + CONTROL.length, end);
+    const split = body.indexOf(";");
+    handleControl(body.slice(0, split), JSON.parse(body.slice(split + 1)));
+    text = text.slice(end + CONTROL_END.length);
+  }
+  writeText(text);
+}
+
+function writeText(text) {
+  if (!text) return;
   term.write(text);
   const lastNewline = text.lastIndexOf("\n");
   state.prompt = lastNewline === -1 ? state.prompt + text : text.slice(lastNewline + 1);
+}
+
+function handleControl(kind, payload) {
+  if (kind === "prompt") state.completable = state.degraded === null;
+  else if (kind === "completions") showCompletions(payload);
+  else if (kind === "replayed") {
+    state.replayed = true;
+    state.statementStart = payload.statement_start;
+    state.waiting = true;
+    document.body.dataset.state = "prompt";
+    deliverQueued();
+  }
+}
+
+// Hands the waiting interpreter one line of stdin; without shared memory, runs the session again.
+function send(line) {
+  if (state.degraded !== null) {
+    state.waiting = false;
+    return startReplay(); // deliver() has added the line to the session
+  }
+  const bytes = new TextEncoder().encode(line + "\n").slice(0, INPUT_BYTES);
+  inputBytes.set(bytes);
+  state.waiting = false;
+  Atomics.store(inputControl, 1, bytes.length);
+  Atomics.store(inputControl, 0, 1);
+  Atomics.notify(inputControl, 0);
 }
 
 function deliver(line, { echo }) {
   if (echo) term.write(line);
   term.write("\r\n");
   state.session.push(line);
-  const bytes = new TextEncoder().encode(line + "\n").slice(0, INPUT_BYTES);
-  inputBytes.set(bytes);
-  state.waiting = false;
   state.prompt = "";
+  state.completable = false;
   document.body.dataset.state = "running";
-  Atomics.store(inputControl, 1, bytes.length);
-  Atomics.store(inputControl, 0, 1);
-  Atomics.notify(inputControl, 0);
+  send(line);
 }
 
 function deliverQueued() {
@@ -183,6 +261,7 @@ function submit(lines) {
 }
 
 function interrupt() {
+  if (state.degraded !== null) return interruptReplay();
   if (state.waiting) {
     // Nothing runs: like a terminal, drop the line being edited and prompt again.
     state.queue = [];
@@ -193,6 +272,23 @@ function interrupt() {
     state.queue = [];
     Atomics.store(signal, 0, SIGINT);
   }
+}
+
+// Without shared memory there is no signal to send: Ctrl-C stops the replay and forgets the statement it ran
+// (or the block left open at the prompt), as KeyboardInterrupt would have left the session.
+function interruptReplay() {
+  if (!state.waiting && worker) {
+    worker.terminate();
+    worker = null;
+  }
+  state.session = state.session.slice(0, state.statementStart);
+  state.queue = [];
+  state.line = "";
+  state.cursor = 0;
+  state.prompt = ">>> ";
+  state.waiting = true;
+  document.body.dataset.state = "prompt";
+  term.write("^C\r\nKeyboardInterrupt\r\n" + state.prompt);
 }
 
 // --- line editing -------------------------------------------------------------
@@ -257,6 +353,56 @@ function paste(text) {
   remember(first);
   submit([first, ...lines]);
   if (rest) insert(rest);
+}
+
+// --- Tab: completion by the console's rlcompleter, as in the terminal REPL -------
+
+const INDENT = "    ";
+
+function complete() {
+  const before = state.line.slice(0, state.cursor);
+  // At the start of a line, after whitespace, and in input() or help(), Tab indents.
+  if (!before.trim() || /\s$/.test(before) || !(state.waiting && state.completable)) return insert(INDENT);
+  state.completing = true;
+  send(COMPLETION_REQUEST + before);
+}
+
+function showCompletions({ word, matches }) {
+  state.completing = false;
+  const prefix = commonPrefix(matches);
+  if (matches.length === 1 || prefix.length > word.length) {
+    const at = state.cursor - word.length;
+    state.line = state.line.slice(0, at) + prefix + state.line.slice(state.cursor);
+    state.cursor = at + prefix.length;
+    redraw();
+  } else if (matches.length > 1) {
+    term.write("\r\n" + columns([...matches].sort()) + "\r\n");
+    redraw();
+  }
+  const held = state.held;
+  state.held = [];
+  held.forEach(handleKeys);
+}
+
+function commonPrefix(words) {
+  if (words.length === 0) return "";
+  let prefix = words[0];
+  for (const word of words) while (!word.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+// Matches laid out down then across, as readline lists them.
+function columns(words) {
+  const width = Math.max(...words.map((word) => word.length)) + 2;
+  const perRow = Math.max(1, Math.floor(term.cols / width));
+  const rows = Math.ceil(words.length / perRow);
+  const lines = [];
+  for (let row = 0; row < rows; row++) {
+    let line = "";
+    for (let i = row; i < words.length; i += rows) line += words[i].padEnd(width);
+    lines.push(line.trimEnd());
+  }
+  return lines.join("\r\n");
 }
 
 // --- reverse history search (Ctrl-R), as in bash and readline -----------------
@@ -335,7 +481,7 @@ const KEYS = {
   "\x03": interrupt,
   "\x12": startSearch,
   "\x0c": () => { term.clear(); redraw(); },
-  "\t": () => insert("    "),
+  "\t": complete,
 };
 
 // Ctrl-C copies when text is selected and interrupts otherwise; Ctrl-Shift-C and Ctrl-Shift-V copy and
@@ -368,12 +514,17 @@ function copySelection() {
 
 term.onData((data) => {
   if (!state.ready) return;
+  if (state.completing) return state.held.push(data);
+  handleKeys(data);
+});
+
+function handleKeys(data) {
   if (state.search) return searchKey(data);
   if (KEYS[data]) return KEYS[data]();
   if (data.length > 1 && (data.includes("\r") || data.includes("\n"))) return paste(data);
   if (data.startsWith("\x1b")) return; // other escape sequences: ignored
   insert(data.replace(/[\x00-\x1f]/g, ""));
-});
+}
 
 // --- page controls -------------------------------------------------------------
 
@@ -492,19 +643,31 @@ function start(isolation) {
   if (isolation === "reloading") return;
   const missing = missingFeatures();
   if (missing.length > 0) {
-    const why = isolation === "isolated" ? "" : ` (isolation: ${isolation})`;
     showStatus(
-      `This browser lacks what the interpreter needs: ${missing.join(", ")}${why}. ` +
-        "Try a current Chrome, Edge or Firefox, in a window that allows service workers.",
+      `This browser lacks what the interpreter needs: ${missing.join(", ")}. Try a current Chrome, Edge or Firefox.`,
       "error",
     );
     return;
   }
-  showStatus("Loading Python (about 10 MB)…", "loading");
+  showStatus("Loading Python…", "loading");
   const match = window.location.hash.match(/^#code=([A-Za-z0-9_-]*)$/);
   if (match && match[1]) state.queue.push(...decodeSession(match[1]));
-  startInterpreter();
+  if (canShareMemory()) {
+    startInterpreter();
+  } else {
+    state.degraded = isolation === "isolated" ? "no SharedArrayBuffer" : isolation;
+    startReplay();
+  }
   term.focus();
+}
+
+function degradedNote(why) {
+  return (
+    `This page is not cross-origin isolated (${why}), so Python cannot wait for your input: ` +
+    "each line you enter runs the session again in a new interpreter, input() reads nothing, " +
+    "Ctrl-C stops the line and Tab only indents. For the full REPL, open the page in a window that allows " +
+    "service workers (not a private one), or from a host that sends COOP/COEP headers."
+  );
 }
 
 isolate().then(start);

@@ -1,13 +1,18 @@
-// The interpreter's thread: runs `python -i` from the browser build and talks to the page.
+// The interpreter's thread: runs the page's console (pipe_console.py) in the browser build and talks to the page.
 //
 // stdin is a SharedArrayBuffer channel: when CPython wants input, this worker
 // asks the page for a line and sleeps in Atomics.wait until the page has put
 // one there. Ctrl-C is CPython's own Emscripten signal buffer: the page writes
 // SIGINT into it and the running bytecode raises KeyboardInterrupt.
+//
+// Where the page is not cross-origin isolated there is no SharedArrayBuffer:
+// the page then starts a worker per line it runs, with the session's lines as
+// the whole of stdin (a replay, see pipe_console.py), and stops it for Ctrl-C.
 "use strict";
 
 let input = null;        // {control: Int32Array [state, length], bytes: Uint8Array}
-let pending = new Uint8Array(0);  // bytes of the current line not yet read by CPython
+let replay = null;       // the session's lines, in a replay
+let pending = new Uint8Array(0);  // bytes of stdin not yet read by CPython
 const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 const buffers = { stdout: [], stderr: [] };
 
@@ -42,7 +47,10 @@ function readLineFromPage() {
 function readStdin(stream, buffer, offset, length) {
   // musl's stdio can read into an empty first segment; that must not wait for the page.
   if (length === 0) return 0;
-  if (pending.length === 0) readLineFromPage();
+  if (pending.length === 0) {
+    if (replay) return 0; // the end of the replay's stdin
+    readLineFromPage();
+  }
   const count = Math.min(length, pending.length);
   buffer.set(pending.subarray(0, count), offset);
   pending = pending.subarray(count);
@@ -57,11 +65,17 @@ function progress(file, received, total) {
   postMessage({ type: "progress", file, received, total });
 }
 
+// The page's files and their sizes (assets.json, written with the page): a compressed response's
+// Content-Length is of the compressed bytes, and the stream gives the bytes it decompressed.
+const assets = fetch("assets.json")
+  .then((response) => (response.ok ? response.json() : {}))
+  .catch(() => ({}));
+
 function instantiateCounted(imports, receiveInstance) {
-  fetch("python.wasm")
-    .then((response) => {
+  Promise.all([fetch("python.wasm"), assets])
+    .then(([response, sizes]) => {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const total = Number(response.headers.get("Content-Length")) || 0;
+      const total = sizes["python.wasm"]?.bytes || Number(response.headers.get("Content-Length")) || 0;
       let received = 0;
       const counting = new TransformStream({
         transform(chunk, controller) {
@@ -91,8 +105,6 @@ self.Module = {
   stderr: writer("stderr"),
   preRun: [
     () => {
-      // The classic line-based REPL: the terminal in the page does the line editing.
-      ENV.PYTHON_BASIC_REPL = "1";
       // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
       ENV.PYTHONUNBUFFERED = "1";
     },
@@ -105,6 +117,7 @@ self.Module = {
   monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
   onRuntimeInitialized: () => {
     FS.streams[0].stream_ops.read = readStdin;
+    if (replay) return postMessage({ type: "ready" });
     // CPython reads the buffer, then writes 0 to it, in two steps: a Ctrl-C that the page
     // stores in between is lost. Reading through these accessors consumes the signal in one
     // atomic step, and CPython's clearing write does nothing (python/cpython#157548).
@@ -122,7 +135,11 @@ self.Module = {
 
 self.onmessage = (event) => {
   const message = event.data;
-  if (message.type === "start") {
+  if (message.type === "start" && message.replay) {
+    replay = message.replay;
+    pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
+    importScripts("python.js");
+  } else if (message.type === "start") {
     input = {
       control: new Int32Array(message.inputBuffer, 0, 2),
       bytes: new Uint8Array(message.inputBuffer, 8),
@@ -130,18 +147,31 @@ self.onmessage = (event) => {
     self.signalBuffer = new Uint8Array(message.signalBuffer);
     importScripts("python.js");
   } else if (message.type === "run") {
-    const banner =
-      "import sys; print(f'Python {sys.version.split()[0]} with the |> operator, " +
-      "WebAssembly in your browser ({sys.platform})'); " +
-      "print('Type an expression, e.g. [3, 1, 2] |> sorted, or click an example.')";
-    let status;
-    try {
-      status = callMain(["-i", "-c", banner]);
-    } catch (error) {
-      status = String(error);
-    }
-    flush("stdout");
-    flush("stderr");
-    postMessage({ type: "exited", status });
+    run();
   }
 };
+
+// The page's console (pipe_console.py: CPython's `code` REPL, which also answers Tab) and rlcompleter, which
+// upstream's browser bundle leaves out of builds without readline, go beside the stdlib's os.py.
+const CONSOLE_FILES = ["pipe_console.py", "rlcompleter.py"];
+const consoleSources = CONSOLE_FILES.map((name) =>
+  fetch(name).then((response) => {
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+    return response.text();
+  }),
+);
+
+async function run() {
+  let status;
+  try {
+    const sources = await Promise.all(consoleSources);
+    const lib = FS.readdir("/usr/local/lib").find((name) => /^python\d+\.\d+$/.test(name));
+    CONSOLE_FILES.forEach((name, i) => FS.writeFile(`/usr/local/lib/${lib}/${name}`, sources[i]));
+    status = callMain(["-c", `__import__('pipe_console').interact(${replay ? replay.length : ""})`]);
+  } catch (error) {
+    status = String(error);
+  }
+  flush("stdout");
+  flush("stderr");
+  postMessage({ type: "exited", status });
+}

@@ -1,0 +1,147 @@
+"""The page's pieces that run without a browser: its console's protocol, and the assembled static copy."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import urllib.request
+
+from pipe_cpython import demo, project
+
+CONSOLE = project.DEMO_PAGE / "pipe_console.py"
+CONTROL = re.compile(r"\x1b\]7707;(\w+);(.*?)\x07")
+REQUEST = "\x1b]7707;complete;"
+
+
+def console(*lines: str, entry: str = "__import__('pipe_console').interact()") -> tuple[list, str]:
+    """Run the page's console on `lines` as stdin: its control messages, and its output without them.
+
+    Unbuffered and both streams in one, as the page's worker sees them.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", entry],
+        input="".join(line + "\n" for line in lines),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=CONSOLE.parent,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+    messages = [(kind, json.loads(payload)) for kind, payload in CONTROL.findall(result.stdout)]
+    return messages, CONTROL.sub("", result.stdout)
+
+
+def completions(messages) -> list[dict]:
+    return [payload for kind, payload in messages if kind == "completions"]
+
+
+def test_a_request_is_answered_with_rlcompleters_matches_and_never_run():
+    messages, output = console("import os", REQUEST + "os.pa", REQUEST + "x = 1 + so")
+    first, second = completions(messages)
+    assert first["word"] == "os.pa"
+    assert {"os.path", "os.pathsep", "os.pardir"} <= set(first["matches"])
+    assert second == {"word": "so", "matches": ["sorted("]}
+    assert "Error" not in output
+
+
+def test_the_word_ends_at_a_pipe_as_readline_splits_it():
+    messages, _ = console(REQUEST + "'abc' |> st", REQUEST + "'abc'|>st")
+    for reply in completions(messages):
+        assert reply["word"] == "st"
+        assert reply["matches"] == ["staticmethod(", "str("]
+
+
+def test_names_defined_at_the_prompt_complete_and_nothing_is_offered_after_a_delimiter():
+    messages, _ = console("pipeline_total = 3", REQUEST + "pipeline_t", REQUEST + "print(")
+    named, empty = completions(messages)
+    assert named["matches"] == ["pipeline_total"]
+    assert empty == {"word": "", "matches": []}
+
+
+def test_the_console_says_each_time_it_waits_and_runs_in_main():
+    messages, output = console("print(__name__)", "1 + 1")
+    prompts = [kind for kind, _ in messages if kind == "prompt"]
+    assert len(prompts) == 3  # before each line, and before the end of input
+    assert "__main__\n" in output and "2\n" in output
+
+
+def test_precompress_keeps_gzip_copies_that_pay_and_lists_every_file(tmp_path):
+    (tmp_path / "vendor").mkdir()
+    script = b"console.log('pipes');\n" * 2000
+    noise = os.urandom(50_000)
+    (tmp_path / "vendor" / "lib.js").write_bytes(script)
+    (tmp_path / "python.data").write_bytes(noise)
+    (tmp_path / "_headers").write_text("/*\n")
+    assets = demo.precompress(tmp_path)
+    assert assets == json.loads((tmp_path / demo.ASSETS).read_text())
+    js = assets["vendor/lib.js"]
+    assert js["bytes"] == len(script) and js["type"] == "text/javascript"
+    assert gzip.decompress((tmp_path / "vendor" / "lib.js.gz").read_bytes()) == script
+    assert js["gzip"] == (tmp_path / "vendor" / "lib.js.gz").stat().st_size
+    assert assets["python.data"] == {"bytes": len(noise), "type": "application/octet-stream"}  # gzip would not pay
+    assert not (tmp_path / "python.data.gz").exists()
+    assert "_headers" not in assets
+
+
+def test_gzip_is_accepted_unless_refused():
+    assert demo.accepts_gzip("gzip, deflate, br, zstd")
+    assert demo.accepts_gzip("br;q=1.0, gzip;q=0.8")
+    assert demo.accepts_gzip("*")
+    assert not demo.accepts_gzip("")
+    assert not demo.accepts_gzip("br, gzip;q=0")
+    assert not demo.accepts_gzip("identity")
+
+
+def test_the_dev_server_sends_the_gzip_copy_to_who_takes_it(tmp_path):
+    script = b"let pipe = 1;\n" * 5000
+    (tmp_path / "main.js").write_bytes(script)
+    demo.precompress(tmp_path)
+    httpd = demo.server(tmp_path, port=0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/main.js"
+    try:
+        packed = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}))
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert packed.headers["Content-Type"] == "text/javascript"
+        assert packed.headers["Vary"] == "Accept-Encoding"
+        assert packed.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        assert gzip.decompress(packed.read()) == script
+        plain = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "identity"}))
+        assert plain.headers["Content-Encoding"] is None
+        assert plain.read() == script
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def replay(*lines: str) -> tuple[list[tuple[str, object]], str]:
+    """The console replaying `lines` as the page does where it cannot be isolated."""
+    return console(*lines, entry=f"__import__('pipe_console').interact({len(lines)})")
+
+
+def test_a_replay_shows_only_what_the_last_line_prints_and_the_next_prompt():
+    messages, output = replay("x = 20", "print('earlier')", "x + 1")
+    assert output == "21\n>>> "  # prompts go to stdout when stdin is not a terminal
+    assert messages[-1] == ("replayed", {"statement_start": 3})
+
+
+def test_a_replay_says_where_an_open_block_began():
+    messages, output = replay("n = 1", "for i in range(3):", "    n += i")
+    assert output == "... "
+    assert messages[-1] == ("replayed", {"statement_start": 1})
+    _, output = replay("n = 1", "for i in range(3):", "    n += i", "", "n")
+    assert output == "4\n>>> "
+
+
+def test_the_first_replay_shows_the_banner_and_an_exit_is_no_replay():
+    messages, output = replay()
+    assert "with the |> operator" in output and output.endswith(">>> ")
+    messages, _ = replay("exit()")
+    assert "replayed" not in [kind for kind, _ in messages]
