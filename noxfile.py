@@ -205,7 +205,7 @@ def browser_test(session: nox.Session) -> None:
 
 @nox.session(name="bench-demo")
 def bench_demo(session: nox.Session) -> None:
-    """Measure the demo page: time from navigation to the first prompt, and bytes downloaded (prints; never fails)."""
+    """The page beside Pyodide's console: bytes, first prompt, a result, on loopback and at 20 Mbit/s (prints)."""
     harness(session, "install-deps", "--groups", "browser")
     session.install("-e", ".", PLAYWRIGHT)
     site = session.create_tmp() + "/site"

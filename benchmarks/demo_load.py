@@ -100,12 +100,17 @@ def yardstick_site(root: Path) -> str:
 
     def local_copy(match: re.Match) -> str:
         name, path = match["name"], match["path"]
-        if not path:  # the package's main file, as the CDN picks it
-            path = "/" + json.loads((modules / name / "package.json").read_text())["main"]
-        copy = root / "vendor" / name / path.lstrip("/")
+        if not path:  # the package's main file, which the CDN sends minified
+            main = json.loads((modules / name / "package.json").read_text())["main"]
+            path = "/" + main.removesuffix(".js") + ".min.js"
+        source = modules / name / path.lstrip("/")
+        if not source.exists() and source.name.endswith(".min.js"):
+            # The CDN minifies such a file on the fly; the package has only the source (served as it is here).
+            source = source.with_name(source.name.removesuffix(".min.js") + ".js")
+        copy = root / "vendor" / name / source.relative_to(modules / name)
         copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(modules / name / path.lstrip("/"), copy)
-        return f"vendor/{name}{path}"
+        shutil.copy2(source, copy)
+        return copy.relative_to(root).as_posix()
 
     console = root / "console.html"
     console.write_text(CDN_PACKAGE.sub(local_copy, console.read_text()))

@@ -43,11 +43,13 @@ ISOLATION_HEADERS = {
 CONTENT_TYPES = {
     ".wasm": "application/wasm",
     ".js": "text/javascript",
+    ".mjs": "text/javascript",
     ".css": "text/css",
     ".html": "text/html; charset=utf-8",
     ".data": "application/octet-stream",
     ".json": "application/json",
     ".py": "text/x-python; charset=utf-8",
+    ".zip": "application/zip",
 }
 # Every file of the page, with its type, its size and, where gzip saves at least MIN_SAVING of it, the size of the
 # precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to browsers that take

@@ -147,7 +147,7 @@ self.onmessage = (event) => {
     self.signalBuffer = new Uint8Array(message.signalBuffer);
     importScripts("python.js");
   } else if (message.type === "run") {
-    run();
+    runConsole();
   }
 };
 
@@ -161,7 +161,8 @@ const consoleSources = CONSOLE_FILES.map((name) =>
   }),
 );
 
-async function run() {
+// Not `run`: python.js, a classic script, defines a global of that name.
+async function runConsole() {
   let status;
   try {
     const sources = await Promise.all(consoleSources);
