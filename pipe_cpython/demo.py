@@ -174,15 +174,31 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         return super().send_head()
 
     def send_precompressed(self, path: Path, packed: Path):
+        modified = int(path.stat().st_mtime)
+        if self.unchanged_since(modified):
+            self.send_response(304)
+            self.send_header("Vary", "Accept-Encoding")
+            self.end_headers()
+            return None
         stream = packed.open("rb")
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(packed.stat().st_size))
-        self.send_header("Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True))
+        self.send_header("Last-Modified", email.utils.formatdate(modified, usegmt=True))
         self.send_header("Vary", "Accept-Encoding")
         self.end_headers()
         return stream
+
+    def unchanged_since(self, modified: int) -> bool:
+        """Whether the request's If-Modified-Since covers `modified` (a revalidation the browser's cache can answer)."""
+        since = self.headers.get("If-Modified-Since")
+        if not since or self.headers.get("If-None-Match"):
+            return False
+        try:
+            return email.utils.parsedate_to_datetime(since).timestamp() >= modified
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
 
     def list_directory(self, path):
         self.send_error(404, "Not found")

@@ -9,7 +9,10 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
+
+import pytest
 
 from pipe_cpython import demo, project
 
@@ -145,3 +148,23 @@ def test_the_first_replay_shows_the_banner_and_an_exit_is_no_replay():
     assert "with the |> operator" in output and output.endswith(">>> ")
     messages, _ = replay("exit()")
     assert "replayed" not in [kind for kind, _ in messages]
+
+
+def test_the_dev_server_answers_a_revalidation_of_a_gzip_copy_with_304(tmp_path):
+    (tmp_path / "python.wasm").write_bytes(b"\0asm" * 50_000)
+    demo.precompress(tmp_path)
+    httpd = demo.server(tmp_path, port=0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/python.wasm"
+    try:
+        first = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}))
+        first.read()
+        again = {"Accept-Encoding": "gzip", "If-Modified-Since": first.headers["Last-Modified"]}
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(urllib.request.Request(url, headers=again))
+        assert answer.value.code == 304
+        stale = {"Accept-Encoding": "gzip", "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}
+        assert urllib.request.urlopen(urllib.request.Request(url, headers=stale)).status == 200
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
