@@ -160,12 +160,16 @@ def median(loads: list[Load], field: str) -> float:
     return statistics.median(getattr(load, field) for load in loads)
 
 
+def size(count: float) -> str:
+    return f"{count / 1e6:.2f} MB" if count >= 100e3 else f"{count / 1e3:.1f} kB"
+
+
 def report(results: dict, names: tuple[str, str], runs: int) -> None:
     ours, theirs = names
     print(f"\n{'':<30}{ours:>16}{theirs:>28}{'ratio':>9}   target for the page")
     for (network, cache), by_page in results.items():
         rows = (
-            ("bytes over the wire", "bytes", lambda v: f"{v / 1e6:.2f} MB", TARGET_BYTES if cache == "cold" else None),
+            ("bytes over the wire", "bytes", size, TARGET_BYTES if cache == "cold" else None),
             ("first prompt", "prompt", lambda v: f"{v:.2f} s", TARGET_PROMPT_S[network] if cache == "cold" else None),
             ("'2' printed", "result", lambda v: f"{v:.2f} s", None),
         )

@@ -1,13 +1,21 @@
-"""The page's interactive console: CPython's own REPL loop (`code`), which also answers the page's Tab key.
+"""The page's interactive console: the terminal REPL's loop in a few lines of Python, which also answers Tab.
+
+It compiles as CPython's REPL does (`codeop`, which tells incomplete input
+from a syntax error, in "single" mode, so expression values go through
+sys.displayhook) and reports errors through sys.excepthook, as the C REPL
+does; unlike `code.InteractiveConsole` it imports nothing more at start-up
+(`code` and `rlcompleter` bring `inspect`, `re` and `enum`, which cost the
+page a third of a second before its first prompt).
 
 The page edits each line itself and hands the interpreter whole lines on
 stdin, so the interpreter cannot see a Tab. Instead the page sends a request
 line, REQUEST and the text before the cursor, and this console answers with
-`rlcompleter`'s matches (the terminal REPL's completer) in a control message
-on stdout, which the page takes out of the output. Control messages are OSC
-escape sequences with a private number, so a terminal that received one by
-accident would ignore it. The console also says when it is the one waiting
-for a line: Tab then completes; in `input()` or `help()`, it indents.
+`rlcompleter`'s matches (the terminal REPL's completer, imported at the first
+Tab) in a control message on stdout, which the page takes out of the output.
+Control messages are OSC escape sequences with a private number, so a
+terminal that received one by accident would ignore it. The console also says
+when it is the one waiting for a line: Tab then completes; in `input()` or
+`help()`, it indents.
 
 Where the page cannot be cross-origin isolated, the interpreter cannot wait
 for stdin, so each line the user enters runs the whole session again in a
@@ -21,10 +29,8 @@ Stdlib only, and runs unchanged on every series the page is built from.
 
 from __future__ import annotations
 
-import code
-import json
+import codeop
 import os
-import rlcompleter
 import sys
 
 CONTROL = "\x1b]7707;"  # OSC 7707: private; terminals ignore OSC numbers they do not know
@@ -38,9 +44,9 @@ BANNER = (
 )
 
 
-def control(kind: str, payload: object = None) -> None:
-    """Write one control message for the page to stdout (the real one, even while a replay is silent)."""
-    sys.__stdout__.write(f"{CONTROL}{kind};{json.dumps(payload)}{END}")
+def control(kind: str, payload: str = "null") -> None:
+    """Write one control message (`payload` is JSON) to the real stdout, even while a replay is silent."""
+    sys.__stdout__.write(f"{CONTROL}{kind};{payload}{END}")
     sys.__stdout__.flush()
 
 
@@ -52,8 +58,8 @@ def word_start(text: str) -> int:
     return start
 
 
-def matches(completer: rlcompleter.Completer, word: str) -> list[str]:
-    """Every completion of `word`, in rlcompleter's order, each once."""
+def matches(completer, word: str) -> list[str]:
+    """Every completion of `word` by an rlcompleter.Completer, in its order, each once."""
     if not word:
         return []  # rlcompleter's answer there is a tab to insert, which is the page's to decide
     found: list[str] = []
@@ -69,18 +75,58 @@ def matches(completer: rlcompleter.Completer, word: str) -> list[str]:
     return found
 
 
-class PageConsole(code.InteractiveConsole):
+def silence() -> None:
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for as long as the replay runs
+
+
+class PageConsole:
     def __init__(self, namespace: dict, replay: int | None = None) -> None:
-        # "<stdin>", as the terminal REPL names what it compiles, so tracebacks read the same.
-        super().__init__(namespace, filename="<stdin>")
-        self.completer = rlcompleter.Completer(namespace)
+        self.namespace = namespace
+        self.compile = codeop.CommandCompiler()  # remembers `from __future__` imports, as the REPL does
+        self.buffer: list[str] = []
+        self.completer = None
         self.replay = replay
         self.lines_read = 0
         self.statement_start = 0  # lines read when the console last waited for a new statement
         if replay:
             silence()
 
-    def raw_input(self, prompt: str = "") -> str:
+    def interact(self) -> None:
+        """Read, compile and run until the end of stdin (or SystemExit, which leaves through here)."""
+        # Set only in interactive mode; the page's prompts are the REPL's, and the user may change them.
+        sys.ps1 = getattr(sys, "ps1", ">>> ")
+        sys.ps2 = getattr(sys, "ps2", "... ")
+        print(BANNER)
+        while True:
+            try:
+                line = self.raw_input(sys.ps2 if self.buffer else sys.ps1)
+            except EOFError:
+                return
+            except KeyboardInterrupt:
+                sys.stderr.write("\nKeyboardInterrupt\n")
+                self.buffer = []
+                continue
+            self.push(line)
+
+    def push(self, line: str) -> None:
+        self.buffer.append(line)
+        try:
+            code = self.compile("\n".join(self.buffer), "<stdin>", "single")
+        except (OverflowError, SyntaxError, ValueError) as error:
+            self.buffer = []
+            show(error.with_traceback(None))
+            return
+        if code is None:
+            return  # incomplete: the next line continues it
+        self.buffer = []
+        try:
+            exec(code, self.namespace)
+        except SystemExit:
+            raise
+        except BaseException as error:
+            show(error.with_traceback(error.__traceback__.tb_next))  # from the user's code on, not this frame
+
+    def raw_input(self, prompt: str) -> str:
         if not self.buffer:
             self.statement_start = self.lines_read
         control("prompt")
@@ -89,29 +135,39 @@ class PageConsole(code.InteractiveConsole):
                 line = input(prompt)
             except EOFError:
                 if self.replay is not None:
-                    silence()  # what interact() writes on leaving
+                    silence()
                 raise
-            if not line.startswith(REQUEST):
-                self.lines_read += 1
-                if self.lines_read == self.replay:
-                    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-                return line
-            text = line[len(REQUEST) :]
-            word = text[word_start(text) :]
-            control("completions", {"word": word, "matches": matches(self.completer, word)})
-            prompt = ""  # the page keeps its prompt and line on the screen
+            if line.startswith(REQUEST):
+                self.answer(line[len(REQUEST) :])
+                prompt = ""  # the page keeps its prompt and line on the screen
+                continue
+            self.lines_read += 1
+            if self.lines_read == self.replay:
+                sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+            return line
+
+    def answer(self, text: str) -> None:
+        import json
+        import rlcompleter
+
+        self.completer = self.completer or rlcompleter.Completer(self.namespace)
+        word = text[word_start(text) :]
+        control("completions", json.dumps({"word": word, "matches": matches(self.completer, word)}))
 
 
-def silence() -> None:
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for as long as the replay runs
+def show(error: BaseException) -> None:
+    """Print an error as the REPL does, and keep it where pdb.pm() and friends look."""
+    sys.last_type, sys.last_value, sys.last_traceback = type(error), error, error.__traceback__
+    sys.last_exc = error
+    sys.excepthook(type(error), error, error.__traceback__)
 
 
 def interact(replay: int | None = None) -> None:
     """The REPL, in the namespace of __main__, as `python -i` would run it; see the module's doc for `replay`."""
     console = PageConsole(sys.modules["__main__"].__dict__, replay)
-    console.interact(banner=BANNER, exitmsg="")
+    console.interact()
     if replay is not None:
-        control("replayed", {"statement_start": console.statement_start})
+        control("replayed", f'{{"statement_start": {console.statement_start}}}')
 
 
 if __name__ == "__main__":
