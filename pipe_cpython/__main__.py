@@ -375,9 +375,11 @@ def cmd_regrtest_wasi(args, rest):
 def cmd_demo(args, rest):
     with planned(options.from_args(args)) as plan:
         build = plan.requested(targets.EMSCRIPTEN_BROWSER)
+        # The browser build's build python: the same tree and flavour, built already.
+        native_python = native.interpreter(plan.build(targets.NATIVE, build.flavour).directory)
         output = args.output or plan.cache.demo_dir(build.tree.version)
         with log.step(f"assembling the demo page in {output}"):
-            demo.assemble(build.directory, output, plan.profile.emscripten, build.tree.path / "Lib")
+            demo.assemble(build.directory, output, plan.profile.emscripten, build.tree.path / "Lib", native_python)
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")
         return 0

@@ -20,15 +20,15 @@ import subprocess
 from pathlib import Path
 from typing import ClassVar
 
-from . import deps, log
+from . import deps, log, webstdlib
 from .errors import HarnessError
 from .profiles import EmscriptenProfile, ModuleKind
 from .project import DEMO_PAGE as PAGE
 
-PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js", "pipe_console.py")
-# Modules of the release's own Lib/ that the page's console needs and upstream's browser bundle leaves out
-# (rlcompleter goes with readline, which the browser build has not); worker.js installs them beside os.py.
-STDLIB_ADDITIONS = ("rlcompleter.py",)
+PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
+# The page's REPL loop, which worker.js runs: packed into python.data beside the stdlib's os.py, as bytecode
+# (compiling its source in the browser made the first prompt 0.12 s later).
+CONSOLE = "pipe_console.py"
 VENDOR_FILES = {
     "xterm.js": "@xterm/xterm/lib/xterm.js",
     "xterm.css": "@xterm/xterm/css/xterm.css",
@@ -88,8 +88,9 @@ def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
     return (series.entry_point, "python.wasm", "python.data")
 
 
-def assemble(browser_build: Path, output: Path, series: EmscriptenProfile, stdlib: Path) -> Path:
-    """Copy the page, its terminal library, the browser build and `stdlib`'s additions into `output`."""
+def assemble(browser_build: Path, output: Path, series: EmscriptenProfile, lib: Path, native_python: Path) -> Path:
+    """Copy the page, its terminal library and the browser build into `output`, the stdlib as `lib`'s sources
+    but for what the console needs at once, as the native build of the same tree measures it."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -105,10 +106,18 @@ def assemble(browser_build: Path, output: Path, series: EmscriptenProfile, stdli
         shutil.copy2(PAGE / name, staging / name)
     for name, source in VENDOR_FILES.items():
         shutil.copy2(modules / source, staging / "vendor" / name)
-    for name in files:
-        shutil.copy2(browser_build / name, staging / name)
-    for name in STDLIB_ADDITIONS:
-        shutil.copy2(stdlib / name, staging / name)
+    shutil.copy2(browser_build / "python.wasm", staging / "python.wasm")
+    hot = webstdlib.hot_sources(native_python, PAGE)
+    log.detail(f"the stdlib bundle keeps {len(hot)} modules as bytecode: {' '.join(sorted(hot))}")
+    left_out = webstdlib.repack(
+        browser_build,
+        series.entry_point,
+        staging,
+        lib,
+        hot,
+        {"pipe_console.pyc": webstdlib.bytecode(native_python, PAGE / CONSOLE)},
+    )
+    log.detail(f"the stdlib bundle leaves out {len(left_out)} more modules: {' '.join(left_out)}")
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")

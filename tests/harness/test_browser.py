@@ -512,3 +512,12 @@ def test_the_dev_server_sends_gzip_copies_and_the_page_counts_their_bytes(page, 
     downloads = page.evaluate("window.pipeDemo.state.downloads")
     size = (site / "python.wasm").stat().st_size
     assert downloads["python.wasm"] == {"received": size, "total": size}
+
+
+def test_the_stdlib_is_sources_so_a_traceback_into_it_shows_its_lines(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "import statistics")
+    type_line(page, "[] |> statistics.mean")
+    wait_for_text(page, "statistics.StatisticsError: mean requires at least one data point")
+    assert "raise StatisticsError('mean requires at least one data point')" in screen(page)  # read from the zip

@@ -151,23 +151,11 @@ self.onmessage = (event) => {
   }
 };
 
-// The page's console (pipe_console.py: CPython's `code` REPL, which also answers Tab) and rlcompleter, which
-// upstream's browser bundle leaves out of builds without readline, go beside the stdlib's os.py.
-const CONSOLE_FILES = ["pipe_console.py", "rlcompleter.py"];
-const consoleSources = CONSOLE_FILES.map((name) =>
-  fetch(name).then((response) => {
-    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-    return response.text();
-  }),
-);
-
 // Not `run`: python.js, a classic script, defines a global of that name.
-async function runConsole() {
+function runConsole() {
   let status;
   try {
-    const sources = await Promise.all(consoleSources);
-    const lib = FS.readdir("/usr/local/lib").find((name) => /^python\d+\.\d+$/.test(name));
-    CONSOLE_FILES.forEach((name, i) => FS.writeFile(`/usr/local/lib/${lib}/${name}`, sources[i]));
+    // pipe_console.py: the page's REPL loop (it also answers Tab), packed into python.data beside os.py.
     status = callMain(["-c", `__import__('pipe_console').interact(${replay ? replay.length : ""})`]);
   } catch (error) {
     status = String(error);

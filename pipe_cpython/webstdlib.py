@@ -1,0 +1,139 @@
+"""The page's standard library: the browser build's own bundle, as sources, less what a browser REPL cannot use.
+
+CPython's browser build packs the stdlib into `lib/pythonXY.zip`, bytecode
+deflated file by file (3.5 MB for 3.13), and Emscripten's file packager puts
+it, `os.py` and `lib-dynload/` into python.data, whose table of contents
+(file names and byte ranges) is written into python.js. The page gets the same
+modules as source instead (as Pyodide ships its own stdlib; tracebacks into
+the stdlib then show their lines), but for the modules the page's console
+imports before its first prompt and at its first Tab, which stay bytecode:
+compiling those in the browser made the first prompt a quarter of a second
+later. That set is measured, by running the console with the native build of
+the same tree (`hot_sources`). For 3.13: 2.3 MB deflated. Upstream's
+choice of modules (`Tools/wasm/wasm_assets.py`: no test suites, `ensurepip`,
+`venv`, `idlelib`, `tkinter`, synchronous networking, and modules whose C
+extension the build lacks) is read from its bundle, so it follows the build;
+EXCLUDED and ADDED are this project's reviewed changes to it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .errors import HarnessError
+
+# Beyond upstream's list: path prefixes under Lib/ that a REPL in a browser page cannot use, with why.
+EXCLUDED = {
+    "_pyrepl/": "the terminal REPL of 3.13: it drives a real terminal; the page has a console of its own",
+    "xmlrpc/": "its client and server need http, which upstream's bundle leaves out",
+    "distutils/": "3.11: it compiles C extensions, and a browser has no compiler",
+    "asynchat.py": "3.11: sockets, which a browser page does not have",
+    "asyncore.py": "3.11: sockets, which a browser page does not have",
+    "smtpd.py": "3.11: a mail server",
+    "nntplib.py": "3.11: network news over sockets",
+    "telnetlib.py": "3.11: telnet over sockets",
+}
+# Modules upstream's bundle leaves out that the page needs: rlcompleter goes with readline, which the browser
+# build lacks, but it needs no readline, and the page's Tab runs it.
+ADDED = ("rlcompleter.py",)
+
+# Emscripten's file packager writes python.data's table of contents into python.js as this call.
+PACKAGE_TABLE = re.compile(r"loadPackage\(\{files:\[(?P<files>[^\]]*)\],remote_package_size:(?P<size>\d+)\}\)")
+PACKAGE_FILE = re.compile(r'\{filename:"(?P<name>[^"]+)",start:(?P<start>\d+),end:(?P<end>\d+)\}')
+
+
+# Prints the stdlib files (relative to Lib/) the console imports to reach its prompt and to answer a Tab.
+HOT_PROBE = """
+import io, os, sys
+sys.path.insert(0, sys.argv[1])
+import pipe_console
+sys.__stdout__ = io.StringIO()
+pipe_console.PageConsole({}).answer("math.fa")
+for module in list(sys.modules.values()):
+    origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
+    if origin.startswith(sys._stdlib_dir + os.sep):
+        print(os.path.relpath(origin, sys._stdlib_dir))
+"""
+
+
+def bytecode(python: Path, source: Path) -> bytes:
+    """`source` compiled by `python` (the native build of the tree whose browser build will run it)."""
+    compile_it = "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)"
+    with tempfile.TemporaryDirectory() as scratch:
+        compiled = Path(scratch) / (source.stem + ".pyc")
+        result = subprocess.run([str(python), "-c", compile_it, str(source), str(compiled)], capture_output=True)
+        if result.returncode != 0:
+            raise HarnessError(f"{python} could not compile {source}:\n{result.stderr.decode().strip()}")
+        return compiled.read_bytes()
+
+
+def hot_sources(python: Path, console_dir: Path) -> set[str]:
+    """The stdlib sources (`json/decoder.py`) the page's console imports at start-up and at its first Tab."""
+    result = subprocess.run([str(python), "-c", HOT_PROBE, str(console_dir)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise HarnessError(f"the page's console does not run natively:\n{result.stderr.strip()}")
+    return set(result.stdout.split())
+
+
+def source_bundle(bundle: bytes, lib: Path, hot: set[str] = frozenset()) -> tuple[bytes, list[str]]:
+    """The bundle's modules as sources from `lib`, less EXCLUDED, plus ADDED; bytecode for `hot` and where `lib`
+    has no source. Returns the zip and the names of the modules it left out."""
+    output = io.BytesIO()
+    left_out = []
+    with zipfile.ZipFile(io.BytesIO(bundle)) as upstream, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zipped:
+        names = [name.removesuffix("c") if (lib / name.removesuffix("c")).is_file() and name[:-1] not in hot else name
+                 for name in upstream.namelist()]  # fmt: skip
+        for name in sorted({*names, *ADDED}):
+            if name.startswith(tuple(EXCLUDED)):
+                left_out.append(name)
+                continue
+            data = (lib / name).read_bytes() if name.endswith(".py") else upstream.read(name)
+            # A fixed timestamp: the same sources give the same bundle.
+            zipped.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED, 9)
+    return output.getvalue(), left_out
+
+
+def read_package(loader: str, data: bytes) -> dict[str, bytes]:
+    """The files of a file packager's data file, by name, from the table of contents in its loader (python.js)."""
+    table = PACKAGE_TABLE.search(loader)
+    if not table or int(table["size"]) != len(data):
+        raise HarnessError(
+            "python.js has no file packager table of contents that matches python.data",
+            hint="this Emscripten writes another format; teach pipe_cpython/webstdlib.py to read it",
+        )
+    return {m["name"]: data[int(m["start"]) : int(m["end"])] for m in PACKAGE_FILE.finditer(table["files"])}
+
+
+def write_package(loader: str, files: dict[str, bytes]) -> tuple[str, bytes]:
+    """The loader with a new table of contents, and the data file it describes."""
+    data, entries, start = io.BytesIO(), [], 0
+    for name, content in files.items():
+        data.write(content)
+        entries.append(f'{{filename:"{name}",start:{start},end:{start + len(content)}}}')
+        start += len(content)
+    table = f"loadPackage({{files:[{','.join(entries)}],remote_package_size:{start}}})"
+    return PACKAGE_TABLE.sub(lambda _: table, loader, count=1), data.getvalue()
+
+
+def repack(
+    build: Path, loader_name: str, output: Path, lib: Path, hot: set[str], beside_os: dict[str, bytes]
+) -> list[str]:
+    """Write the loader (python.js) and python.data to `output`: the build's package with the source bundle, and
+    `beside_os` as files in the stdlib's directory (where os.py is, on sys.path). Returns what EXCLUDED left out."""
+    loader = (build / loader_name).read_text()
+    files = read_package(loader, (build / "python.data").read_bytes())
+    bundles = [name for name in files if re.fullmatch(r".*/lib/python\d+\.zip", name)]
+    stdlib_dirs = [name.removesuffix("/os.py") for name in files if name.endswith("/os.py")]
+    if len(bundles) != 1 or len(stdlib_dirs) != 1:
+        raise HarnessError(f"python.data should hold one stdlib zip and one os.py, not {sorted(files)}")
+    files[bundles[0]], left_out = source_bundle(files[bundles[0]], lib, hot)
+    files.update({f"{stdlib_dirs[0]}/{name}": content for name, content in beside_os.items()})
+    loader, data = write_package(loader, files)
+    (output / loader_name).write_text(loader)
+    (output / "python.data").write_bytes(data)
+    return left_out
