@@ -31,12 +31,6 @@ from .errors import HarnessError
 EXCLUDED = {
     "_pyrepl/": "the terminal REPL of 3.13: it drives a real terminal; the page has a console of its own",
     "xmlrpc/": "its client and server need http, which upstream's bundle leaves out",
-    "distutils/": "3.11: it compiles C extensions, and a browser has no compiler",
-    "asynchat.py": "3.11: sockets, which a browser page does not have",
-    "asyncore.py": "3.11: sockets, which a browser page does not have",
-    "smtpd.py": "3.11: a mail server",
-    "nntplib.py": "3.11: network news over sockets",
-    "telnetlib.py": "3.11: telnet over sockets",
 }
 # Modules upstream's bundle leaves out that the page needs: rlcompleter goes with readline, which the browser
 # build lacks, but it needs no readline, and the page's Tab runs it.
