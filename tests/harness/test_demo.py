@@ -102,26 +102,49 @@ def test_gzip_is_accepted_unless_refused():
     assert not demo.accepts_gzip("identity")
 
 
-def test_the_dev_server_sends_the_gzip_copy_to_who_takes_it(tmp_path):
-    script = b"let pipe = 1;\n" * 5000
-    (tmp_path / "main.js").write_bytes(script)
-    demo.precompress(tmp_path)
+@pytest.fixture
+def dev_server(tmp_path):
+    """The dev server on `tmp_path`: a function that precompresses the files written so far and gives a URL."""
     httpd = demo.server(tmp_path, port=0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/main.js"
-    try:
-        packed = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}))
-        assert packed.headers["Content-Encoding"] == "gzip"
-        assert packed.headers["Content-Type"] == "text/javascript"
-        assert packed.headers["Vary"] == "Accept-Encoding"
-        assert packed.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
-        assert gzip.decompress(packed.read()) == script
-        plain = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "identity"}))
-        assert plain.headers["Content-Encoding"] is None
-        assert plain.read() == script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+
+    def url(name: str) -> str:
+        demo.precompress(tmp_path)
+        return f"http://127.0.0.1:{httpd.server_address[1]}/{name}"
+
+    yield url
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def get(url: str, **headers: str):
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers))
+
+
+def test_the_dev_server_sends_the_gzip_copy_to_who_takes_it(tmp_path, dev_server):
+    script = b"let pipe = 1;\n" * 5000
+    (tmp_path / "main.js").write_bytes(script)
+    url = dev_server("main.js")
+    packed = get(url, **{"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Content-Type"] == "text/javascript"
+    assert packed.headers["Vary"] == "Accept-Encoding"
+    assert packed.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert gzip.decompress(packed.read()) == script
+    plain = get(url, **{"Accept-Encoding": "identity"})
+    assert plain.headers["Content-Encoding"] is None
+    assert plain.read() == script
+
+
+def test_the_dev_server_answers_a_revalidation_of_a_gzip_copy_with_304(tmp_path, dev_server):
+    (tmp_path / "python.wasm").write_bytes(b"\0asm" * 50_000)
+    url = dev_server("python.wasm")
+    first = get(url, **{"Accept-Encoding": "gzip"})
+    assert first.read()
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        get(url, **{"Accept-Encoding": "gzip", "If-Modified-Since": first.headers["Last-Modified"]})
+    assert answer.value.code == 304
+    assert get(url, **{"Accept-Encoding": "gzip", "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}).status == 200
 
 
 def replay(*lines: str) -> tuple[list[tuple[str, object]], str]:
@@ -148,23 +171,3 @@ def test_the_first_replay_shows_the_banner_and_an_exit_is_no_replay():
     assert "with the |> operator" in output and output.endswith(">>> ")
     messages, _ = replay("exit()")
     assert "replayed" not in [kind for kind, _ in messages]
-
-
-def test_the_dev_server_answers_a_revalidation_of_a_gzip_copy_with_304(tmp_path):
-    (tmp_path / "python.wasm").write_bytes(b"\0asm" * 50_000)
-    demo.precompress(tmp_path)
-    httpd = demo.server(tmp_path, port=0)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/python.wasm"
-    try:
-        first = urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}))
-        first.read()
-        again = {"Accept-Encoding": "gzip", "If-Modified-Since": first.headers["Last-Modified"]}
-        with pytest.raises(urllib.error.HTTPError) as answer:
-            urllib.request.urlopen(urllib.request.Request(url, headers=again))
-        assert answer.value.code == 304
-        stale = {"Accept-Encoding": "gzip", "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}
-        assert urllib.request.urlopen(urllib.request.Request(url, headers=stale)).status == 200
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
