@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gitrepo, log
+from . import gitrepo, log, process
 from .errors import HarnessError
 from .runner import Outcome, read_junit
 from .stamps import Stamp
@@ -77,7 +77,11 @@ def run(python: Path, tree: Path, report_dir: Path, jobs: int, args: list[str], 
     what = f"CPython's whole test suite on the {label} build (-j{jobs}; log {output})"
     with log.step(what), open(output, "w", buffering=1) as out:  # line-buffered: the log can be followed
         proc = subprocess.Popen(
-            [*command, "--junit-xml", str(junit), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [*command, "--junit-xml", str(junit), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=process.default_sigint,
         )
         shown = time.monotonic()
         for line in proc.stdout:
@@ -100,6 +104,8 @@ def run_inputs(python: Path, tree: Path, args: list[str]) -> dict:
         "commit": gitrepo.rev("HEAD", tree),
         "resources": RESOURCES,
         "args": args,
+        # Runs from before the suite got a default SIGINT may have had it ignored: not the same run.
+        "sigint": "default",
     }
 
 
@@ -139,7 +145,9 @@ def rerun(python: Path, entry: str, scratch: Path) -> str:
     # The method's name (a subtest's parameters follow it in parentheses, and may hold dots).
     match = ["-m", rest.split(" (", 1)[0].rpartition(".")[2]] if rest else []
     command = [str(python), "-m", "test", "-u", RESOURCES, f"--timeout={TIMEOUT}", "--junit-xml", str(report)]
-    result = subprocess.run([*command, *match, module], capture_output=True, text=True)
+    result = subprocess.run(
+        [*command, *match, module], capture_output=True, text=True, preexec_fn=process.default_sigint
+    )
     if not rest:
         return read_summary(result.stdout).get(module, "ran")
     outcome = read_junit(report).get(entry) if report.exists() else None

@@ -19,6 +19,16 @@ _HEARTBEAT_SECONDS = 15.0
 _OUTPUT_FILE = re.compile(r"-o (\S+\.(?:o|so))\b")
 
 
+def default_sigint() -> None:
+    """For preexec_fn: SIGINT as a fresh process has it.
+
+    A command started with `&` from a script ignores SIGINT, and so do its
+    children; CPython's suite tests Ctrl-C, and would fail those tests for
+    who started it rather than for what it tests.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_logged(cmd: list[str], cwd: Path, log_file: Path, what: str, env: dict[str, str] | None = None) -> None:
     """Run `cmd`, keeping its output in `log_file`; show progress; explain failure with the log's tail."""
     log.detail(f"$ {' '.join(cmd)}  (in {cwd}, log {log_file})")

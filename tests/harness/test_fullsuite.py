@@ -1,5 +1,7 @@
 import os
+import signal
 import subprocess
+import sys
 
 import pytest
 
@@ -91,8 +93,10 @@ def test_ids_are_the_same_however_regrtest_writes_them():
 
 
 FAKE_PYTHON = """#!/bin/sh
-# Stands in for `python -m test ... --junit-xml FILE`: counts its runs, writes a report.
+# Stands in for `python -m test ... --junit-xml FILE`: counts its runs, writes a report, and keeps what a
+# Python started there has for SIGINT (CPython keeps SIGINT ignored if it starts so).
 echo run >> "$(dirname "$0")/runs"
+{python} -c 'import signal; print(signal.getsignal(signal.SIGINT))' > "$(dirname "$0")/sigint"
 while [ "$#" -gt 0 ]; do
   if [ "$1" = --junit-xml ]; then printf '%s' '{junit}' > "$2"; fi
   shift
@@ -104,7 +108,7 @@ echo '470 tests OK.'
 def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_change(tmp_path):
     python = tmp_path / "bin" / "python"
     python.parent.mkdir()
-    python.write_text(FAKE_PYTHON.replace("{junit}", JUNIT.replace("\n", "")))
+    python.write_text(FAKE_PYTHON.replace("{junit}", JUNIT.replace("\n", "")).replace("{python}", sys.executable))
     python.chmod(0o755)
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -127,3 +131,21 @@ def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_chang
     os.utime(python, ns=(python.stat().st_atime_ns, python.stat().st_mtime_ns + 10**9))  # rebuilt
     fullsuite.run(python, tree, reports, 2, ["-x", "test_a"], "patched")
     assert runs() == 4
+
+
+def test_the_suite_gets_a_default_sigint_whoever_started_it(tmp_path):
+    """`nohup nox -s regrtest-full &` ignores SIGINT: the suite's Ctrl-C tests must not inherit that."""
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(FAKE_PYTHON.replace("{junit}", JUNIT.replace("\n", "")).replace("{python}", sys.executable))
+    python.chmod(0o755)
+    tree = tmp_path / "tree"
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    subprocess.run(["git", "-C", str(tree), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)  # fmt: skip
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        fullsuite.run(python, tree, tmp_path / "reports", 2, [], "patched")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert "default_int_handler" in (python.parent / "sigint").read_text()
