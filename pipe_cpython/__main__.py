@@ -28,6 +28,7 @@ from . import (
     runner,
     targets,
     venvs,
+    webstdlib,
 )
 from .errors import HarnessError
 from .options import Flavour
@@ -129,6 +130,13 @@ def parser() -> argparse.ArgumentParser:
     demo_step.add_argument("--output", type=Path, help="write the page here for any web host, instead of serving")
     demo_step.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     demo_step.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000; 0 picks one)")
+    demo_step.add_argument(
+        "--stdlib",
+        choices=[form.value for form in webstdlib.Form],
+        default=webstdlib.Form.BYTECODE.value,
+        help="ship the stdlib as bytecode (upstream's, quick to import) or as sources (a third smaller, "
+        "compiled in the browser at first import)",
+    )
     fuzz_step = step(
         "fuzz",
         cmd_fuzz,
@@ -379,7 +387,14 @@ def cmd_demo(args, rest):
         native_python = native.interpreter(plan.build(targets.NATIVE, build.flavour).directory)
         output = args.output or plan.cache.demo_dir(build.tree.version)
         with log.step(f"assembling the demo page in {output}"):
-            demo.assemble(build.directory, output, plan.profile.emscripten, build.tree.path / "Lib", native_python)
+            demo.assemble(
+                build.directory,
+                output,
+                plan.profile.emscripten,
+                build.tree.path / "Lib",
+                native_python,
+                webstdlib.Form(args.stdlib),
+            )
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")
         return 0

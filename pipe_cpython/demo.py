@@ -10,6 +10,7 @@ page's own files, at the cost of one reload on the first visit.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import gzip
@@ -27,7 +28,7 @@ from .project import DEMO_PAGE as PAGE
 
 PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
 # The page's REPL loop, which worker.js runs: packed into python.data beside the stdlib's os.py, as bytecode
-# (compiling its source in the browser made the first prompt 0.12 s later).
+# (compiled from source in the browser, it made the first prompt 0.12 s later).
 CONSOLE = "pipe_console.py"
 # The terminal library's files, joined in this order into one file each: one request instead of three.
 VENDOR_FILES = {
@@ -91,9 +92,16 @@ def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
     return (series.entry_point, "python.wasm", "python.data")
 
 
-def assemble(browser_build: Path, output: Path, series: EmscriptenProfile, lib: Path, native_python: Path) -> Path:
-    """Copy the page, its terminal library and the browser build into `output`, the stdlib as `lib`'s sources
-    but for what the console needs at once, as the native build of the same tree measures it."""
+def assemble(
+    browser_build: Path,
+    output: Path,
+    series: EmscriptenProfile,
+    lib: Path,
+    native_python: Path,
+    form: webstdlib.Form = webstdlib.Form.BYTECODE,
+) -> Path:
+    """Copy the page, its terminal library and the browser build into `output`, with the stdlib image made from
+    `lib` in `form`, compiled where needed by the native build of the same tree."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -111,16 +119,12 @@ def assemble(browser_build: Path, output: Path, series: EmscriptenProfile, lib: 
         # Each is a whole script (UMD) or stylesheet; a newline keeps a last line comment from swallowing the next.
         (staging / "vendor" / name).write_bytes(b"\n".join((modules / source).read_bytes() for source in sources))
     shutil.copy2(browser_build / "python.wasm", staging / "python.wasm")
-    hot = webstdlib.hot_sources(native_python, PAGE)
-    log.detail(f"the stdlib bundle keeps {len(hot)} modules as bytecode: {' '.join(sorted(hot))}")
-    left_out = webstdlib.repack(
-        browser_build,
-        series.entry_point,
-        staging,
-        lib,
-        hot,
-        {"pipe_console.pyc": webstdlib.bytecode(native_python, PAGE / CONSOLE)},
-    )
+    image = webstdlib.Image(lib, native_python, form)
+    if form is webstdlib.Form.SOURCES:
+        image = dataclasses.replace(image, hot=frozenset(webstdlib.hot_sources(native_python, PAGE)))
+        log.detail(f"the stdlib bundle keeps {len(image.hot)} modules as bytecode: {' '.join(sorted(image.hot))}")
+    console = {"pipe_console.pyc": webstdlib.bytecode(native_python, PAGE / CONSOLE)}
+    left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
     log.detail(f"the stdlib bundle leaves out {len(left_out)} more modules: {' '.join(left_out)}")
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())

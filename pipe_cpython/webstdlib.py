@@ -1,35 +1,46 @@
-"""The page's standard library: the browser build's own bundle, as sources, less what a browser REPL cannot use.
+"""The page's standard library: the browser build's own bundle, less what a browser REPL cannot use.
 
 CPython's browser build packs the stdlib into `lib/pythonXY.zip`, bytecode
 deflated file by file (3.5 MB for 3.13), and Emscripten's file packager puts
 it, `os.py` and `lib-dynload/` into python.data, whose table of contents
-(file names and byte ranges) is written into python.js. The page gets the same
-modules as source instead (as Pyodide ships its own stdlib; tracebacks into
-the stdlib then show their lines), but for the modules the page's console
-imports before its first prompt and at its first Tab, which stay bytecode:
-compiling those in the browser made the first prompt a quarter of a second
-later. That set is measured, by running the console with the native build of
-the same tree (`hot_sources`). For 3.13: 2.3 MB deflated. Upstream's
-choice of modules (`Tools/wasm/wasm_assets.py`: no test suites, `ensurepip`,
-`venv`, `idlelib`, `tkinter`, synchronous networking, and modules whose C
-extension the build lacks) is read from its bundle, so it follows the build;
-EXCLUDED and ADDED are this project's reviewed changes to it.
+(file names and byte ranges) is written into python.js. `repack` rewrites
+both. Upstream's choice of modules (`Tools/wasm/wasm_assets.py`: no test
+suites, `ensurepip`, `venv`, `idlelib`, `tkinter`, synchronous networking,
+and modules whose C extension the build lacks) is read from its bundle, so it
+follows the build; EXCLUDED and ADDED are this project's reviewed changes.
+
+The modules stay bytecode by default. As sources (`Form.SOURCES`, as Pyodide
+ships its stdlib) the bundle is a third smaller and tracebacks into it show
+their lines, but every module is compiled in the browser when first imported:
+measured, the console's own imports made the first prompt 0.26 s later (so
+they stay bytecode in that form too, `hot_sources`), and importing
+statistics, pydoc, email.message and asyncio took 2.1 s against 0.7 s.
 """
 
 from __future__ import annotations
 
+import enum
 import io
 import re
 import subprocess
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import HarnessError
 
+
+class Form(enum.Enum):
+    """How the page's stdlib modules are shipped."""
+
+    BYTECODE = "bytecode"  # upstream's: quick to import
+    SOURCES = "sources"  # smaller, lines in tracebacks; compiled in the browser at first import
+
+
 # Beyond upstream's list: path prefixes under Lib/ that a REPL in a browser page cannot use, with why.
+# (3.13's _pyrepl, the terminal REPL, stays: pydoc, site and _sitebuiltins import it, and help() its pager.)
 EXCLUDED = {
-    "_pyrepl/": "the terminal REPL of 3.13: it drives a real terminal; the page has a console of its own",
     "xmlrpc/": "its client and server need http, which upstream's bundle leaves out",
 }
 # Modules upstream's bundle leaves out that the page needs: rlcompleter goes with readline, which the browser
@@ -74,22 +85,34 @@ def hot_sources(python: Path, console_dir: Path) -> set[str]:
     return set(result.stdout.split())
 
 
-def source_bundle(bundle: bytes, lib: Path, hot: set[str] = frozenset()) -> tuple[bytes, list[str]]:
-    """The bundle's modules as sources from `lib`, less EXCLUDED, plus ADDED; bytecode for `hot` and where `lib`
-    has no source. Returns the zip and the names of the modules it left out."""
-    output = io.BytesIO()
-    left_out = []
-    with zipfile.ZipFile(io.BytesIO(bundle)) as upstream, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zipped:
-        names = [name.removesuffix("c") if (lib / name.removesuffix("c")).is_file() and name[:-1] not in hot else name
-                 for name in upstream.namelist()]  # fmt: skip
-        for name in sorted({*names, *ADDED}):
-            if name.startswith(tuple(EXCLUDED)):
-                left_out.append(name)
-                continue
-            data = (lib / name).read_bytes() if name.endswith(".py") else upstream.read(name)
-            # A fixed timestamp: the same sources give the same bundle.
-            zipped.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED, 9)
-    return output.getvalue(), left_out
+@dataclass(frozen=True)
+class Image:
+    """What the page's stdlib bundle is made of: the tree's Lib/, and its native build, which compiles for it."""
+
+    lib: Path
+    python: Path  # the native build of the same tree (the same bytecode format as the browser build's)
+    form: Form = Form.BYTECODE
+    hot: frozenset[str] = frozenset()  # sources (`json/decoder.py`) that stay bytecode in Form.SOURCES
+
+    def bundle(self, upstream: bytes) -> tuple[bytes, list[str]]:
+        """Upstream's bundle less EXCLUDED plus ADDED, each module in this form; and what EXCLUDED left out."""
+        with zipfile.ZipFile(io.BytesIO(upstream)) as archive:
+            compiled = {name.removesuffix(".pyc"): archive.read(name) for name in archive.namelist()}
+        modules = sorted({*compiled, *(name.removesuffix(".py") for name in ADDED)})
+        left_out = [f"{module}.py" for module in modules if f"{module}.py".startswith(tuple(EXCLUDED))]
+        output = io.BytesIO()
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for module in modules:
+                source = self.lib / f"{module}.py"
+                if f"{module}.py" in left_out:
+                    continue
+                if self.form is Form.SOURCES and source.is_file() and f"{module}.py" not in self.hot:
+                    name, data = f"{module}.py", source.read_bytes()
+                else:
+                    name, data = f"{module}.pyc", compiled.get(module) or bytecode(self.python, source)
+                # A fixed timestamp: the same modules give the same bundle.
+                zipped.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED, 9)
+        return output.getvalue(), left_out
 
 
 def read_package(loader: str, data: bytes) -> dict[str, bytes]:
@@ -114,10 +137,8 @@ def write_package(loader: str, files: dict[str, bytes]) -> tuple[str, bytes]:
     return PACKAGE_TABLE.sub(lambda _: table, loader, count=1), data.getvalue()
 
 
-def repack(
-    build: Path, loader_name: str, output: Path, lib: Path, hot: set[str], beside_os: dict[str, bytes]
-) -> list[str]:
-    """Write the loader (python.js) and python.data to `output`: the build's package with the source bundle, and
+def repack(build: Path, loader_name: str, output: Path, image: Image, beside_os: dict[str, bytes]) -> list[str]:
+    """Write the loader (python.js) and python.data to `output`: the build's package with the image's bundle, and
     `beside_os` as files in the stdlib's directory (where os.py is, on sys.path). Returns what EXCLUDED left out."""
     loader = (build / loader_name).read_text()
     files = read_package(loader, (build / "python.data").read_bytes())
@@ -125,7 +146,7 @@ def repack(
     stdlib_dirs = [name.removesuffix("/os.py") for name in files if name.endswith("/os.py")]
     if len(bundles) != 1 or len(stdlib_dirs) != 1:
         raise HarnessError(f"python.data should hold one stdlib zip and one os.py, not {sorted(files)}")
-    files[bundles[0]], left_out = source_bundle(files[bundles[0]], lib, hot)
+    files[bundles[0]], left_out = image.bundle(files[bundles[0]])
     files.update({f"{stdlib_dirs[0]}/{name}": content for name, content in beside_os.items()})
     loader, data = write_package(loader, files)
     (output / loader_name).write_text(loader)

@@ -515,18 +515,42 @@ def test_the_dev_server_sends_gzip_copies_and_the_page_counts_their_bytes(page, 
     assert downloads["python.wasm"] == {"received": size, "total": size}
 
 
-def test_the_stdlib_is_sources_and_a_traceback_into_it_shows_them_where_the_excepthook_can(page, url):
-    page.goto(url)
-    page.click("#terminal")
-    type_line(page, "import statistics")
-    type_line(page, "[] |> statistics.mean")
-    wait_for_text(page, "statistics.StatisticsError: mean requires at least one data point")
-    shown = "raise StatisticsError('mean requires at least one data point')" in screen(page)
-    # From 3.13 the excepthook reads source lines through the module's loader (zipimport); 3.11's, written in C,
-    # reads files only, so it shows none from any zip, upstream's bundle of bytecode included.
-    assert shown is (page_series(page) >= (3, 13))
+def test_a_page_with_the_stdlib_as_sources_shows_its_lines_in_tracebacks_where_the_excepthook_can(
+    page, tmp_path_factory
+):
+    output = tmp_path_factory.mktemp("sources") / "site"
+    assemble = [sys.executable, "-m", "pipe_cpython", "demo", "--stdlib", "sources", "--output", str(output)]
+    result = subprocess.run(assemble, cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    httpd = demo.server(output, port=0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/")
+        page.click("#terminal")
+        type_line(page, "import statistics")
+        type_line(page, "[] |> statistics.mean")
+        wait_for_text(page, "statistics.StatisticsError: mean requires at least one data point")
+        shown = "raise StatisticsError('mean requires at least one data point')" in screen(page)
+        # From 3.13 the excepthook reads source lines through the module's loader (zipimport); 3.11's, written
+        # in C, reads files only, so it shows none from a zip.
+        assert shown is (page_series(page) >= (3, 13))
+    finally:
+        httpd.shutdown()
 
 
 def page_series(page) -> tuple[int, int]:
     banner = re.search(r"Python (\d+)\.(\d+)", screen(page))
     return int(banner[1]), int(banner[2])
+
+
+def test_help_shows_a_page_and_its_interactive_prompt_reads_input(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "help(len)")
+    wait_for_text(page, "Help on built-in function len in module builtins")
+    wait_for_prompt(page)
+    type_line(page, "help()")
+    wait_for_text(page, "help> ")
+    type_line(page, "quit")
+    type_line(page, "'after help' |> len |> print")
+    wait_for_text(page, "\n10\n>>>")

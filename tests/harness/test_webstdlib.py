@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from pipe_cpython import webstdlib
+from pipe_cpython import project, webstdlib
 from pipe_cpython.errors import HarnessError
 
 
@@ -19,18 +22,50 @@ def zipped(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_the_bundle_gets_sources_where_the_tree_has_them_less_the_exclusions_plus_the_additions(tmp_path):
-    for name in ("json/__init__.py", "os.py", "_pyrepl/main.py", "rlcompleter.py"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(f"# {name}\n")
-    upstream = zipped({"json/__init__.pyc": b"bytecode", "_sysconfigdata_x.pyc": b"built", "_pyrepl/main.pyc": b"x"})
-    bundle, left_out = webstdlib.source_bundle(upstream, tmp_path)
+@pytest.fixture
+def tree_and_bundle(tmp_path):
+    """A Lib/ with a few sources, and an upstream bundle of bytecode for some of them and for a built module."""
+    lib = tmp_path / "Lib"
+    for name in ("json/__init__.py", "os.py", "xmlrpc/client.py", "rlcompleter.py", "inspect.py"):
+        (lib / name).parent.mkdir(parents=True, exist_ok=True)
+        (lib / name).write_text(f"# {name}\n")
+    upstream = zipped({
+        "json/__init__.pyc": b"json bytecode", "inspect.pyc": b"inspect bytecode", "_sysconfigdata_x.pyc": b"built",
+        "xmlrpc/client.pyc": b"x",
+    })  # fmt: skip
+    return lib, upstream
+
+
+def contents(bundle: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
-        assert sorted(archive.namelist()) == ["_sysconfigdata_x.pyc", "json/__init__.py", "rlcompleter.py"]
-        assert archive.read("json/__init__.py") == b"# json/__init__.py\n"
-        assert archive.read("_sysconfigdata_x.pyc") == b"built"  # no source in the tree: upstream's bytecode
-    assert left_out == ["_pyrepl/main.py"]
-    assert webstdlib.source_bundle(upstream, tmp_path)[0] == bundle  # the same inputs, the same bytes
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_bytecode_is_upstreams_less_the_exclusions_with_the_additions_compiled_natively(tree_and_bundle):
+    lib, upstream = tree_and_bundle
+    bundle, left_out = webstdlib.Image(lib, Path(sys.executable)).bundle(upstream)
+    files = contents(bundle)
+    assert sorted(files) == ["_sysconfigdata_x.pyc", "inspect.pyc", "json/__init__.pyc", "rlcompleter.pyc"]
+    assert files["json/__init__.pyc"] == b"json bytecode"
+    assert files["rlcompleter.pyc"][:4] == importlib.util.MAGIC_NUMBER  # compiled by the given interpreter
+    assert left_out == ["xmlrpc/client.py"]
+    assert webstdlib.Image(lib, Path(sys.executable)).bundle(upstream)[0] == bundle  # the same bytes again
+
+
+def test_sources_where_the_tree_has_them_but_for_the_hot_modules(tree_and_bundle):
+    lib, upstream = tree_and_bundle
+    image = webstdlib.Image(lib, Path(sys.executable), webstdlib.Form.SOURCES, frozenset({"inspect.py"}))
+    files = contents(image.bundle(upstream)[0])
+    assert sorted(files) == ["_sysconfigdata_x.pyc", "inspect.pyc", "json/__init__.py", "rlcompleter.py"]
+    assert files["json/__init__.py"] == b"# json/__init__.py\n"
+    assert files["inspect.pyc"] == b"inspect bytecode"  # hot: the console imports it at its first Tab
+    assert files["_sysconfigdata_x.pyc"] == b"built"  # no source in the tree
+
+
+def test_the_consoles_hot_modules_are_measured_by_running_it():
+    hot = webstdlib.hot_sources(Path(sys.executable), project.DEMO_PAGE)
+    assert {"codeop.py", "rlcompleter.py", "encodings/__init__.py"} <= hot
+    assert "pipe_console.py" not in hot  # the page's own, not the stdlib's
 
 
 LOADER = (
