@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -554,3 +555,20 @@ def test_help_shows_a_page_and_its_interactive_prompt_reads_input(page, url):
     type_line(page, "quit")
     type_line(page, "'after help' |> len |> print")
     wait_for_text(page, "\n10\n>>>")
+
+
+def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    type_line(page, "import time")
+    type_line(page, "for i in range(10_000): print('tick', i); time.sleep(0.02)")
+    type_line(page, "")
+    wait_for_text(page, "tick 10\n")
+    seen = screen(page).count("tick ")
+    started = time.monotonic()
+    page.keyboard.type("typed while it runs")  # the main thread takes keys: the loop runs in the worker
+    page.wait_for_function("window.pipeDemo.state.line === 'typed while it runs'")
+    assert time.monotonic() - started < 2
+    page.wait_for_function("n => window.pipeDemo.screenText().split('tick ').length - 1 > n + 20", arg=seen)
+    page.keyboard.press("Control+C")
+    wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
