@@ -105,16 +105,29 @@ echo '470 tests OK.'
 """
 
 
-def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_change(tmp_path):
+COMMIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"]
+
+
+@pytest.fixture
+def fake_python(tmp_path):
     python = tmp_path / "bin" / "python"
     python.parent.mkdir()
     python.write_text(FAKE_PYTHON.replace("{junit}", JUNIT.replace("\n", "")).replace("{python}", sys.executable))
     python.chmod(0o755)
+    return python
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A work tree with one commit."""
     tree = tmp_path / "tree"
-    tree.mkdir()
     subprocess.run(["git", "init", "-q", str(tree)], check=True)
-    commit = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"]
-    subprocess.run(commit, cwd=tree, check=True)
+    subprocess.run(COMMIT, cwd=tree, check=True)
+    return tree
+
+
+def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_change(tmp_path, fake_python, tree):
+    python = fake_python
     reports = tmp_path / "reports"
 
     def runs() -> int:
@@ -125,7 +138,7 @@ def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_chang
     assert runs() == 1 and again.cases == first.cases and first.cases["test.test_a.T.test_bad"] is Outcome.FAILED
     fullsuite.run(python, tree, reports, 2, ["-x", "test_a"], "patched")
     assert runs() == 2
-    subprocess.run(commit, cwd=tree, check=True)  # a new commit of the series: Lib/test may differ
+    subprocess.run(COMMIT, cwd=tree, check=True)  # a new commit of the series: Lib/test may differ
     fullsuite.run(python, tree, reports, 2, ["-x", "test_a"], "patched")
     assert runs() == 3
     os.utime(python, ns=(python.stat().st_atime_ns, python.stat().st_mtime_ns + 10**9))  # rebuilt
@@ -133,19 +146,11 @@ def test_a_finished_run_is_read_back_until_its_interpreter_tree_or_options_chang
     assert runs() == 4
 
 
-def test_the_suite_gets_a_default_sigint_whoever_started_it(tmp_path):
+def test_the_suite_gets_a_default_sigint_whoever_started_it(tmp_path, fake_python, tree):
     """`nohup nox -s regrtest-full &` ignores SIGINT: the suite's Ctrl-C tests must not inherit that."""
-    python = tmp_path / "bin" / "python"
-    python.parent.mkdir()
-    python.write_text(FAKE_PYTHON.replace("{junit}", JUNIT.replace("\n", "")).replace("{python}", sys.executable))
-    python.chmod(0o755)
-    tree = tmp_path / "tree"
-    subprocess.run(["git", "init", "-q", str(tree)], check=True)
-    subprocess.run(["git", "-C", str(tree), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
-                    "--allow-empty", "-m", "x"], check=True)  # fmt: skip
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        fullsuite.run(python, tree, tmp_path / "reports", 2, [], "patched")
+        fullsuite.run(fake_python, tree, tmp_path / "reports", 2, [], "patched")
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert "default_int_handler" in (python.parent / "sigint").read_text()
+    assert "default_int_handler" in (fake_python.parent / "sigint").read_text()
