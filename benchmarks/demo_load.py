@@ -87,9 +87,13 @@ PAGES = (
 
 @dataclass
 class Load:
-    bytes: int
+    by_file: dict[str, int]  # bytes over the wire (body and headers) by file name
     prompt: float  # seconds from navigation to the first prompt
     result: float  # seconds from navigation to the expression's result on the screen
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.by_file.values())
 
 
 def yardstick_site(root: Path) -> str:
@@ -135,11 +139,12 @@ def measure(browser, url: str, page_kind: Page, network: Network) -> tuple[Load,
 
 
 def load(context, page, url: str, kind: Page) -> Load:
-    received: list[int] = []
+    received: dict[str, int] = {}
 
     def record(request) -> None:
         sizes = request.sizes()
-        received.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+        name = request.url.rsplit("/", 1)[-1] or "index.html"
+        received[name] = received.get(name, 0) + sizes["responseBodySize"] + sizes["responseHeadersSize"]
 
     context.on("requestfinished", record)
     start = time.perf_counter()
@@ -153,7 +158,7 @@ def load(context, page, url: str, kind: Page) -> Load:
     result = time.perf_counter() - start
     page.wait_for_timeout(200)  # late requests (source maps, icons) still count
     context.remove_listener("requestfinished", record)
-    return Load(sum(received), prompt, result)
+    return Load(received, prompt, result)
 
 
 def median(loads: list[Load], field: str) -> float:
@@ -179,6 +184,10 @@ def report(results: dict, names: tuple[str, str], runs: int) -> None:
             ratio = f"{mine / yours:.2f}" if yours else "-"
             print(f"{network + ', ' + cache + ', ' + label:<44}{show(mine):>12}{show(yours):>20}{ratio:>9}   {goal}")
     print(f"(medians of {runs} runs; ratio = pipe-cpython / Pyodide, lower is better)")
+    for name, loads in results[(NETWORKS[0].name, "cold")].items():
+        print(f"\n{name}, the last cold load on {NETWORKS[0].name}, by file:")
+        for file, count in sorted(loads[-1].by_file.items(), key=lambda item: -item[1]):
+            print(f"    {file:<32} {size(count):>10}")
 
 
 def main() -> int:
