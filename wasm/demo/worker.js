@@ -117,17 +117,8 @@ self.Module = {
   monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
   onRuntimeInitialized: () => {
     FS.streams[0].stream_ops.read = readStdin;
-    if (replay) return postMessage({ type: "ready" });
-    // CPython reads the buffer, then writes 0 to it, in two steps: a Ctrl-C that the page
-    // stores in between is lost. Reading through these accessors consumes the signal in one
-    // atomic step, and CPython's clearing write does nothing (python/cpython#157548).
-    Module.Py_EmscriptenSignalBuffer = {
-      get 0() {
-        return Atomics.exchange(self.signalBuffer, 0, 0);
-      },
-      set 0(cleared) {},
-    };
-    Module.HEAP8[Module._Py_EMSCRIPTEN_SIGNAL_HANDLING] = 1;
+    // A replay has no shared memory for signals: the page stops its worker instead.
+    if (!replay) handleSignalsFromPage();
     postMessage({ type: "ready" });
   },
   onAbort: (what) => postMessage({ type: "fatal", text: String(what) }),
@@ -135,21 +126,35 @@ self.Module = {
 
 self.onmessage = (event) => {
   const message = event.data;
-  if (message.type === "start" && message.replay) {
-    replay = message.replay;
-    pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
-    importScripts("python.js");
-  } else if (message.type === "start") {
-    input = {
-      control: new Int32Array(message.inputBuffer, 0, 2),
-      bytes: new Uint8Array(message.inputBuffer, 8),
-    };
-    self.signalBuffer = new Uint8Array(message.signalBuffer);
+  if (message.type === "start") {
+    if (message.replay) {
+      replay = message.replay;
+      pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
+    } else {
+      input = {
+        control: new Int32Array(message.inputBuffer, 0, 2),
+        bytes: new Uint8Array(message.inputBuffer, 8),
+      };
+      self.signalBuffer = new Uint8Array(message.signalBuffer);
+    }
     importScripts("python.js");
   } else if (message.type === "run") {
     runConsole();
   }
 };
+
+function handleSignalsFromPage() {
+  // CPython reads the buffer, then writes 0 to it, in two steps: a Ctrl-C that the page
+  // stores in between is lost. Reading through these accessors consumes the signal in one
+  // atomic step, and CPython's clearing write does nothing (python/cpython#157548).
+  Module.Py_EmscriptenSignalBuffer = {
+    get 0() {
+      return Atomics.exchange(self.signalBuffer, 0, 0);
+    },
+    set 0(cleared) {},
+  };
+  Module.HEAP8[Module._Py_EMSCRIPTEN_SIGNAL_HANDLING] = 1;
+}
 
 // Not `run`: python.js, a classic script, defines a global of that name.
 function runConsole() {
