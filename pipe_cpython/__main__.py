@@ -28,7 +28,10 @@ from . import (
     runner,
     targets,
     venvs,
+    wasm,
     webstdlib,
+    wheels,
+    xbuildenv,
 )
 from .errors import HarnessError
 from .options import Flavour
@@ -61,7 +64,23 @@ def parser() -> argparse.ArgumentParser:
     options.add_build_arguments(build)
     wasm_options = argparse.ArgumentParser(add_help=False)
     wasm_options.add_argument(
-        "--target", choices=sorted(targets.EMSCRIPTEN_PLATFORMS), default="node", help="Emscripten platform"
+        "--target", choices=targets.EMSCRIPTEN_PLATFORMS, default="node", help="Emscripten platform"
+    )
+    wasm_options.add_argument(
+        "--variant",
+        choices=sorted(targets.EMSCRIPTEN_VARIANTS),
+        help="default (upstream's static build), dynamic (loads C-extension wheels; picked when a --wheel has one) "
+        "or os (compiled with -Os)",
+    )
+    wheel_options = argparse.ArgumentParser(add_help=False)
+    wheel_options.add_argument(
+        "--wheel",
+        dest="wheels",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a wheel to install for the interpreter (repeat for more): pure Python, or built by wheel-wasm",
     )
     options.add_emscripten_arguments(wasm_options)
 
@@ -102,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
         "conformance-wasm",
         cmd_conformance_wasm,
         "run tests/conformance in the WebAssembly interpreter under node",
-        wasm_step,
+        (*wasm_step, wheel_options),
     )
     step(
         "regrtest-wasm",
@@ -110,7 +129,20 @@ def parser() -> argparse.ArgumentParser:
         "run CPython's grammar tests under node, one process per module, against wasm/regrtest-allowlist",
         wasm_step,
     )
-    step("run-wasm", cmd_run_wasm, "run the WebAssembly interpreter under node with the arguments after --", wasm_step)
+    step(
+        "run-wasm",
+        cmd_run_wasm,
+        "run the WebAssembly interpreter under node with the arguments after --",
+        (*wasm_step, wheel_options),
+    )
+    wheel_step = step(
+        "wheel-wasm",
+        cmd_wheel_wasm,
+        "build a wheel for the WebAssembly fork with pyodide-build, against a cross-build environment made from "
+        "the patched dynamic-linking build",
+        (common, build, wasm_options),
+    )
+    wheel_step.add_argument("source", help="a project directory, an sdist, or a requirement (markupsafe==3.0.2)")
     wasi_step = (common, build)
     step("build-wasi", cmd_build_wasi, "build the patched interpreter for WASI (wasm32-wasip1)", wasi_step)
     step("run-wasi", cmd_run_wasi, "run the WASI interpreter under wasmtime with the arguments after --", wasi_step)
@@ -125,7 +157,7 @@ def parser() -> argparse.ArgumentParser:
         "demo",
         cmd_demo,
         "build the browser REPL page and serve it on 127.0.0.1 (or write a static copy with --output)",
-        wasm_step,
+        (*wasm_step, wheel_options),
     )
     demo_step.add_argument("--output", type=Path, help="write the page here for any web host, instead of serving")
     demo_step.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
@@ -222,8 +254,28 @@ def _built(args, target: targets.Target) -> tuple[Plan, Build]:
         return plan, plan.requested(target)
 
 
-def _emscripten(args) -> targets.Emscripten:
-    return targets.EMSCRIPTEN_PLATFORMS[args.target]
+def _emscripten(args, platform: str | None = None) -> targets.Emscripten:
+    """The Emscripten target the step's --target (or `platform`, for steps that have one) and --variant name;
+    without --variant, the dynamic-linking build when a --wheel has a C extension."""
+    variant = args.variant and targets.EMSCRIPTEN_VARIANTS[args.variant]
+    if variant is None:
+        named = [wheels.WheelName.parse(path) for path in getattr(args, "wheels", [])]
+        variant = wasm.Variant.DYNAMIC if any(not wheel.pure for wheel in named) else wasm.Variant.DEFAULT
+    return targets.emscripten(platform or args.target, variant)
+
+
+def _wheels(args, plan: Plan, target: targets.Emscripten) -> list[wheels.WheelName]:
+    """The step's --wheel files, each checked against the interpreter it is for."""
+    named = []
+    for path in args.wheels:
+        if not path.is_file():
+            raise HarnessError(
+                f"{path} is not a file", hint="give the path of a .whl (wheel-wasm prints where it wrote one)"
+            )
+        named.append(wheels.WheelName.parse(path.resolve()))
+    for wheel in named:
+        wheels.check(wheel, plan.profile.series, plan.toolchain.version, target.variant is wasm.Variant.DYNAMIC)
+    return named
 
 
 def cmd_fetch(args, rest):
@@ -321,16 +373,58 @@ def cmd_build_wasm(args, rest):
         print(plan.requested(_emscripten(args)).directory)
 
 
+def _node_with_wheels(args) -> tuple[Build, list[str]]:
+    """The node build the step names, and how to run it: from a virtual environment holding the --wheel files."""
+    target = _emscripten(args, "node")
+    with planned(options.from_args(args)) as plan:
+        build = plan.requested(target)
+        chosen = _wheels(args, plan, target)
+        if not chosen:
+            return build, build.command
+        environment = plan.cache.venv(build.tree.version, build.flavour.pristine, target.directory)
+        entry = wheels.node_environment(
+            build.directory, plan.profile.emscripten.entry_point, str(build.tree.version), environment
+        )
+        wheels.install(chosen, wheels.site_packages(environment, plan.profile.series))
+        return build, target.command(plan, entry.parent)
+
+
 def cmd_run_wasm(args, rest):
-    return _run(args, rest, targets.EMSCRIPTEN_NODE)
+    _, command = _node_with_wheels(args)
+    return runner.run(command, rest)
 
 
 def cmd_conformance_wasm(args, rest):
-    return _conformance(args, rest, targets.EMSCRIPTEN_NODE)
+    build, command = _node_with_wheels(args)
+    return runner.conformance(command, project.CONFORMANCE, rest, build.directory, build.target.label)
+
+
+def cmd_wheel_wasm(args, rest):
+    """pyodide-build, pinned, against a cross-build environment of the patched dynamic-linking build."""
+    target = targets.emscripten("node", wasm.Variant.DYNAMIC)
+    with planned(options.from_args(args)) as plan:
+        series = plan.profile.series
+        tool = wheels.pyodide_build(plan.toolchain, series, plan.cache.tools)
+        build = plan.requested(target)
+        version = build.tree.version
+        work = plan.cache.wheels(version)
+        with log.step(f"making the cross-build environment of CPython {version} ({target.label})"):
+            made = xbuildenv.make(
+                build.tree.path,
+                build.directory,
+                str(version),
+                plan.toolchain.version,
+                wheels.PYODIDE_BUILD,
+                work / "xbuildenv-archive",
+            )
+        tree = wheels.source_tree(args.source, work / "src" / "project", plan.cache.downloads / "sdists")
+        wheel = wheels.build(tool, xbuildenv.verified(made), tree, series, work / "xbuildenv", work / "dist")
+    log.info(f"run it: nox -s run-wasm -- --wheel {wheel} -c 'import ...'  (or demo -- --wheel {wheel})")
+    print(wheel)
 
 
 def cmd_regrtest_wasm(args, rest):
-    return _regrtest_allowlisted(args, rest, targets.EMSCRIPTEN_NODE, "emscripten")
+    return _regrtest_allowlisted(args, rest, _emscripten(args, "node"), "emscripten")
 
 
 def _regrtest_allowlisted(args, rest, target: targets.Target, platform: str) -> int:
@@ -382,7 +476,7 @@ def cmd_regrtest_wasi(args, rest):
 
 def cmd_demo(args, rest):
     with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.EMSCRIPTEN_BROWSER)
+        build = plan.requested(_emscripten(args, "browser"))
         # The browser build's build python: the same tree and flavour, built already.
         native_python = native.interpreter(plan.build(targets.NATIVE, build.flavour).directory)
         output = args.output or plan.cache.demo_dir(build.tree.version)
@@ -584,11 +678,11 @@ def cmd_paths(args, rest):
         print(json.dumps(found, indent=2))
         return
     for name in ("version", "work_tree", "pristine_tree", "interpreter"):
-        print(f"{name.replace('_', ' ') + ':':<32}{found[name]}")
+        print(f"{name.replace('_', ' ') + ':':<40}{found[name]}")
     # Commands are for scripts (--json): under a chroot they are long.
     for name, flavours in found["builds"].items():
         for flavour, build in flavours.items():
-            print(f"{f'{name} ({flavour}):':<32}{build['directory']}{'' if build['built'] else '  (not built)'}")
+            print(f"{f'{name} ({flavour}):':<40}{build['directory']}{'' if build['built'] else '  (not built)'}")
 
 
 if __name__ == "__main__":

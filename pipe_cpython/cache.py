@@ -100,8 +100,13 @@ class Cache:
     def tools(self) -> Path:
         return self.root / "tools"
 
-    def venv(self, version: Version, pristine: bool = False) -> Path:
-        return self.root / "venvs" / flavoured(f"cpython-{version}", pristine)
+    def venv(self, version: Version, pristine: bool = False, target: str = "") -> Path:
+        """A virtual environment of the release's native build, or of its `target` build (wasm-node-dynamic)."""
+        return self.root / "venvs" / flavoured(f"cpython-{version}" + (f"-{target}" if target else ""), pristine)
+
+    def wheels(self, version: Version) -> Path:
+        """Where wheels for the release's WebAssembly builds are made: the cross-build environment, sources, dist/."""
+        return self.root / "wheels" / f"cpython-{version}"
 
     def cached_versions(self) -> list[Version]:
         """Releases that already have a complete work tree here."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from . import libfuzzer, native, wasi, wasm
+from .errors import HarnessError
 
 if TYPE_CHECKING:
     from .options import Flavour
@@ -128,13 +129,15 @@ class LibFuzzer(Sanitized):
 
 
 class Emscripten(Target):
-    """CPython cross-compiled by Emscripten for one of its platforms (node or browser)."""
+    """CPython cross-compiled by Emscripten for one of its platforms (node or browser), in one variant."""
 
-    def __init__(self, platform: str) -> None:
+    def __init__(self, platform: str, variant: wasm.Variant = wasm.Variant.DEFAULT) -> None:
         self.platform = platform
-        self.name = f"emscripten-{platform}"
-        self.directory = f"wasm-{platform}"
-        self.label = f"WebAssembly, {platform}"
+        self.variant = variant
+        suffix = f"-{variant.key}" if variant.key else ""
+        self.name = f"emscripten-{platform}{suffix}"
+        self.directory = f"wasm-{platform}{suffix}"
+        self.label = ", ".join(filter(None, ("WebAssembly", platform, variant.label)))
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
@@ -147,6 +150,7 @@ class Emscripten(Target):
             self.platform,
             plan.toolchain,
             native.interpreter(build_python.directory),
+            self.variant,
         )
 
     def output(self, plan: Plan, directory: Path) -> Path:
@@ -187,13 +191,29 @@ class Wasi(Target):
 
 
 NATIVE = Native()
-EMSCRIPTEN_NODE = Emscripten("node")
-EMSCRIPTEN_BROWSER = Emscripten("browser")
+EMSCRIPTEN = {
+    (platform, variant): Emscripten(platform, variant)
+    for platform in ("node", "browser")
+    for variant in wasm.Variant
+    # -Os is measured under node (bench-wasm); the page is not built from it.
+    if not (variant is wasm.Variant.SIZE and platform == "browser")
+}
+EMSCRIPTEN_NODE = EMSCRIPTEN["node", wasm.Variant.DEFAULT]
+EMSCRIPTEN_BROWSER = EMSCRIPTEN["browser", wasm.Variant.DEFAULT]
 WASI = Wasi()
 SANITIZED = Sanitized()
 LIBFUZZER = LibFuzzer()
 TARGETS: dict[str, Target] = {
-    target.name: target for target in (NATIVE, SANITIZED, LIBFUZZER, EMSCRIPTEN_NODE, EMSCRIPTEN_BROWSER, WASI)
+    target.name: target for target in (NATIVE, SANITIZED, LIBFUZZER, *EMSCRIPTEN.values(), WASI)
 }
-# What `--target` names for the Emscripten steps (build-wasm, demo, ...).
-EMSCRIPTEN_PLATFORMS = {target.platform: target for target in TARGETS.values() if isinstance(target, Emscripten)}
+# What `--target` and `--variant` name for the Emscripten steps (build-wasm, demo, ...).
+EMSCRIPTEN_PLATFORMS = sorted({platform for platform, _ in EMSCRIPTEN})
+EMSCRIPTEN_VARIANTS = {variant.key or "default": variant for variant in wasm.Variant}
+
+
+def emscripten(platform: str, variant: wasm.Variant) -> Emscripten:
+    """The Emscripten target of `platform` in `variant`, or an error that says which exist."""
+    if (platform, variant) not in EMSCRIPTEN:
+        have = ", ".join(f"{p} {v.key or 'default'}" for p, v in EMSCRIPTEN)
+        raise HarnessError(f"there is no {platform} build in the {variant.key} variant (have: {have})")
+    return EMSCRIPTEN[platform, variant]

@@ -12,6 +12,7 @@ freezes modules and byte-compiles the stdlib, so it must speak `|>` too.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import shutil
@@ -48,6 +49,31 @@ RECIPES = {
 }
 
 
+class Variant(enum.Enum):
+    """How an Emscripten build departs from upstream's default, each with its own build directory.
+
+    DYNAMIC is what Pyodide's wheels need: a main module that can load side
+    modules (C extensions), so every object and library is position-independent.
+    SIZE compiles CPython with -Os instead of configure's -O3, to measure what
+    optimising for size costs in speed (bench-wasm).
+    """
+
+    DEFAULT = ("", "", ())
+    DYNAMIC = ("dynamic", "dynamic linking", ("--enable-wasm-dynamic-linking",))
+    # OPT is configure's default with -O3 swapped for -Os (configure prepends -DNDEBUG itself).
+    SIZE = ("os", "-Os", ("OPT=-g -Os -Wall",))
+
+    def __init__(self, key: str, label: str, configure_args: tuple[str, ...]) -> None:
+        self.key = key
+        self.label = label
+        self.configure_args = configure_args
+
+    @property
+    def pic(self) -> bool:
+        """Whether every library must be compiled position-independent (side modules share their memory)."""
+        return self is Variant.DYNAMIC
+
+
 @dataclass(frozen=True)
 class Pin:
     name: str
@@ -80,12 +106,16 @@ def fetch_pin(pin: Pin, cache: Cache) -> Path:
     return tarball
 
 
-def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain) -> Path:
-    """Build every pinned library once into deps_dir/prefix; return the prefix."""
+def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain, pic: bool = False) -> Path:
+    """Build every pinned library once into deps_dir/prefix (position-independent if `pic`); return the prefix."""
     prefix = deps_dir / "prefix"
+    # emcc adds EMCC_CFLAGS to every command it runs, whichever build system a library has.
+    env = {"PREFIX": str(prefix), "JOBS": str(native.jobs()), **({"EMCC_CFLAGS": "-fPIC"} if pic else {})}
     for pin in load_pins():
         stamp = Stamp(deps_dir / f"{pin.name}.built.json")
         wanted = {"sha256": pin.sha256, "recipe": RECIPES[pin.name], "toolchain": list(toolchain.version)}
+        if pic:
+            wanted["pic"] = True
         if stamp.matches(wanted):
             continue
         tarball = fetch_pin(pin, cache)
@@ -101,7 +131,7 @@ def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain) -> Path:
                 source,
                 deps_dir / f"{pin.name}.log",
                 f"building {pin.name}",
-                env={"PREFIX": str(prefix), "JOBS": str(native.jobs())},
+                env=env,
             )
         stamp.write(wanted)
     return prefix
@@ -123,7 +153,7 @@ def library_flags(prefix: Path) -> dict[str, str]:
 
 
 def configure_arguments(
-    series: EmscriptenProfile, target: str, build_triple: str, build_python: Path, prefix: Path
+    series: EmscriptenProfile, target: str, build_triple: str, build_python: Path, prefix: Path, variant: Variant
 ) -> list[str]:
     return [
         "-C",
@@ -132,6 +162,7 @@ def configure_arguments(
         *([f"--with-emscripten-target={target}"] if series.target_option else []),
         f"--with-build-python={build_python}",
         *series.configure_flags,
+        *variant.configure_args,
         *(f"{k}={v}" for k, v in library_flags(prefix).items()),
     ]
 
@@ -144,12 +175,13 @@ def configure(
     toolchain: Toolchain,
     build_python: Path,
     prefix: Path,
+    variant: Variant = Variant.DEFAULT,
 ) -> None:
     """Run emconfigure for one target (node or browser) unless it already ran with the same inputs."""
     build_dir.mkdir(parents=True, exist_ok=True)
     config_site = series.config_site(tree.path)
     build_triple = native.build_triple(tree)
-    args = configure_arguments(series, target, build_triple, build_python, prefix)
+    args = configure_arguments(series, target, build_triple, build_python, prefix, variant)
     env = {"CONFIG_SITE": str(config_site), "LDFLAGS": f"-sSTACK_SIZE={series.stack_size}"}
     wanted = {
         "args": args,
@@ -168,7 +200,8 @@ def configure(
         return
     native.seed_config_cache(build_dir, wanted, "wasm-*")
     command = ["emconfigure", str(tree.path / "configure"), *args]
-    with log.step(f"configuring CPython {tree.version} for wasm32-emscripten ({target})"):
+    what = ", ".join(filter(None, (target, variant.label)))
+    with log.step(f"configuring CPython {tree.version} for wasm32-emscripten ({what})"):
         try:
             toolchain.run(command, build_dir, build_dir / "configure.log", "emconfigure", env)
         except HarnessError:
@@ -193,10 +226,12 @@ def build(
     target: str,
     toolchain: Toolchain,
     build_python: Path,
+    variant: Variant = Variant.DEFAULT,
 ) -> None:
-    """Libraries, configure, make for one Emscripten target (node or browser) into `build_dir`."""
-    prefix = build_deps(cache, cache.wasm_deps(format_emscripten(toolchain.version)), toolchain)
-    configure(tree, series, build_dir, target, toolchain, build_python, prefix)
+    """Libraries, configure, make for one Emscripten target (node or browser) and variant into `build_dir`."""
+    deps_key = format_emscripten(toolchain.version) + ("-pic" if variant.pic else "")
+    prefix = build_deps(cache, cache.wasm_deps(deps_key), toolchain, variant.pic)
+    configure(tree, series, build_dir, target, toolchain, build_python, prefix, variant)
     make(build_dir, toolchain)
     entry = build_dir / series.entry_point
     if not entry.exists():
