@@ -475,8 +475,10 @@ def cmd_regrtest_wasi(args, rest):
 
 
 def cmd_demo(args, rest):
+    target = _emscripten(args, "browser")
     with planned(options.from_args(args)) as plan:
-        build = plan.requested(_emscripten(args, "browser"))
+        build = plan.requested(target)
+        chosen = _wheels(args, plan, target)
         # The browser build's build python: the same tree and flavour, built already.
         native_python = native.interpreter(plan.build(targets.NATIVE, build.flavour).directory)
         output = args.output or plan.cache.demo_dir(build.tree.version)
@@ -488,6 +490,7 @@ def cmd_demo(args, rest):
                 build.tree.path / "Lib",
                 native_python,
                 webstdlib.Form(args.stdlib),
+                tuple(wheel.path for wheel in chosen),
             )
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")
@@ -522,9 +525,9 @@ def cmd_realworld(args, rest):
     with planned(options.from_args(args)) as plan:
         patched = plan.build(targets.NATIVE, Flavour.PATCHED)
         pristine = plan.build(targets.NATIVE, Flavour.PRISTINE)
-        wheels = realworld.fetch(project.REALWORLD_REQUIREMENTS, plan.cache.realworld)
-    files = list(realworld.sources(wheels, pristine.tree.path / "Lib"))
-    with log.step(f"{len(files)} files of {len(wheels)} packages and of CPython {pristine.tree.version}'s Lib/"):
+        downloaded = realworld.fetch(project.REALWORLD_REQUIREMENTS, plan.cache.realworld)
+    files = list(realworld.sources(downloaded, pristine.tree.path / "Lib"))
+    with log.step(f"{len(files)} files of {len(downloaded)} packages and of CPython {pristine.tree.version}'s Lib/"):
         result = realworld.check(patched.command, pristine.command, project.ORACLE, files)
     for what, number in sorted(result.counts.items()):
         log.info(f"  {what}: {number:,}")

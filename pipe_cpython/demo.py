@@ -54,12 +54,15 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".py": "text/x-python; charset=utf-8",
     ".zip": "application/zip",
+    ".whl": "application/zip",
 }
 # Every file of the page, with its type, its size and, where gzip saves at least MIN_SAVING of it, the size of the
 # precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to browsers that take
 # gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the browser;
 # worker.js reads the sizes for its progress bar.
 ASSETS = "assets.json"
+# The wheels shipped with the page (`demo --wheel`), which worker.js fetches before the console starts.
+WHEELS = "wheels.json"
 GZIP_SUFFIX = ".gz"
 MIN_SAVING = 0.10
 
@@ -99,9 +102,11 @@ def assemble(
     lib: Path,
     native_python: Path,
     form: webstdlib.Form = webstdlib.Form.BYTECODE,
+    wheels: tuple[Path, ...] = (),
 ) -> Path:
     """Copy the page, its terminal library and the browser build into `output`, with the stdlib image made from
-    `lib` in `form`, compiled where needed by the native build of the same tree."""
+    `lib` in `form`, compiled where needed by the native build of the same tree, and `wheels` for the console to
+    install (WHEELS lists them)."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -126,6 +131,11 @@ def assemble(
     console = {"pipe_console.pyc": webstdlib.bytecode(native_python, PAGE / CONSOLE)}
     left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
     log.detail(f"the stdlib bundle leaves out {len(left_out)} more modules: {' '.join(left_out)}")
+    if wheels:
+        (staging / "wheels").mkdir()
+        for wheel in wheels:
+            shutil.copy2(wheel, staging / "wheels" / wheel.name)
+        (staging / WHEELS).write_text(json.dumps([wheel.name for wheel in wheels]) + "\n")
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")

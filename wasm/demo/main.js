@@ -93,6 +93,9 @@ function remember(line) {
 
 // --- the interpreter --------------------------------------------------------
 
+// Pure-Python wheels the page's address names (?wheel=URL, repeatable), installed with those shipped with the page.
+const WHEEL_URLS = new URLSearchParams(location.search).getAll("wheel");
+
 // Made once the browser is known to have SharedArrayBuffer (see missingFeatures).
 let inputControl = null;
 let inputBytes = null;
@@ -106,7 +109,7 @@ function startInterpreter() {
   inputBytes = new Uint8Array(inputBuffer, 8);
   signal = new Uint8Array(signalBuffer);
   worker = newWorker();
-  worker.postMessage({ type: "start", inputBuffer, signalBuffer });
+  worker.postMessage({ type: "start", inputBuffer, signalBuffer, wheels: WHEEL_URLS });
 }
 
 // Without shared memory: the session so far, run again in a new interpreter (see pipe_console.py).
@@ -114,7 +117,7 @@ function startReplay() {
   if (worker) worker.terminate();
   state.replayed = false;
   worker = newWorker();
-  worker.postMessage({ type: "start", replay: state.session.slice() });
+  worker.postMessage({ type: "start", replay: state.session.slice(), wheels: WHEEL_URLS });
 }
 
 function newWorker() {

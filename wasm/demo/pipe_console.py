@@ -36,6 +36,7 @@ import sys
 CONTROL = "\x1b]7707;"  # OSC 7707: private; terminals ignore OSC numbers they do not know
 END = "\x07"
 REQUEST = CONTROL + "complete;"
+WHEELS = "/wheels"  # where worker.js writes the wheels the page fetched
 # Where a word to complete begins: readline's default delimiters, which the terminal REPL completes with.
 DELIMITERS = frozenset(" \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?")
 BANNER = (
@@ -162,8 +163,40 @@ def show(error: BaseException) -> None:
     sys.excepthook(type(error), error, error.__traceback__)
 
 
+def install_wheels(wheels: str = WHEELS) -> None:
+    """Unpack the wheels the page fetched into site-packages, and put it on sys.path (site ran before they came).
+
+    Unpacked rather than imported from the zip: a C extension is loaded from a file.
+    """
+    if not os.path.isdir(wheels):
+        return
+    import zipfile
+
+    target = os.path.join(sys.prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}", "site-packages")
+    for name in sorted(os.listdir(wheels)):
+        with zipfile.ZipFile(os.path.join(wheels, name)) as wheel:
+            for member in wheel.infolist():
+                top, _, inside = member.filename.partition("/")
+                if top.endswith(".data"):
+                    # A wheel's .data/purelib and platlib go to site-packages too; its scripts and headers nowhere.
+                    scheme, _, inside = inside.partition("/")
+                    if scheme not in ("purelib", "platlib"):
+                        continue
+                else:
+                    inside = member.filename
+                if member.is_dir():
+                    continue
+                path = os.path.join(target, inside)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as file:
+                    file.write(wheel.read(member))
+    if target not in sys.path:
+        sys.path.append(target)
+
+
 def interact(replay: int | None = None) -> None:
     """The REPL, in the namespace of __main__, as `python -i` would run it; see the module's doc for `replay`."""
+    install_wheels()
     console = PageConsole(sys.modules["__main__"].__dict__, replay)
     console.interact()
     if replay is not None:

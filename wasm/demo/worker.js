@@ -96,6 +96,34 @@ function instantiateCounted(imports, receiveInstance) {
   return {};
 }
 
+// Wheels for the console to install before its first prompt (pipe_console.py): those shipped with the page
+// (wheels.json, from `demo --wheel`), then those the page's address names, where their host allows it (CORS).
+const WHEELS = "/wheels";
+let wheelUrls = [];
+
+async function fetchWheel(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const name = decodeURIComponent(new URL(response.url).pathname.split("/").pop());
+  if (!name.endsWith(".whl")) throw new Error(`${url} is not a wheel (${name})`);
+  return [name, new Uint8Array(await response.arrayBuffer())];
+}
+
+function loadWheels() {
+  addRunDependency("wheels");
+  fetch("wheels.json")
+    .then((response) => (response.ok ? response.json() : []))
+    .then((shipped) => Promise.all([...shipped.map((name) => `wheels/${name}`), ...wheelUrls].map(fetchWheel)))
+    .then(
+      (wheels) => {
+        if (wheels.length) FS.mkdir(WHEELS);
+        for (const [name, bytes] of wheels) FS.writeFile(`${WHEELS}/${name}`, bytes);
+        removeRunDependency("wheels");
+      },
+      (error) => postMessage({ type: "fatal", text: `a wheel did not load: ${error.message}` }),
+    );
+}
+
 self.Module = {
   instantiateWasm: instantiateCounted,
   noInitialRun: true,
@@ -108,6 +136,7 @@ self.Module = {
       // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
       ENV.PYTHONUNBUFFERED = "1";
     },
+    loadWheels,
   ],
   setStatus: (status) => {
     const data = DATA_PROGRESS.exec(status);
@@ -127,6 +156,7 @@ self.Module = {
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "start") {
+    wheelUrls = message.wheels || [];
     if (message.replay) {
       replay = message.replay;
       pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
