@@ -146,6 +146,19 @@ def run_wasm(session: nox.Session) -> None:
     harness(session, "run-wasm", "--", *session.posargs)
 
 
+@nox.session(name="wheel-wasm", python=False)
+def wheel_wasm(session: nox.Session) -> None:
+    """Build a wheel for the WebAssembly fork with pyodide-build: `-- DIR`, `-- SDIST` or `-- 'msgpack==1.1.1'`."""
+    harness(session, "wheel-wasm", *session.posargs)
+
+
+@nox.session(name="wheels-test", tags=["ci", "emscripten"])
+def wheels_test(session: nox.Session) -> None:
+    """Build tests/wheels with pyodide-build and import them under node (`3 |> ext.twice`); refuse what cannot load."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "wheels", *session.posargs)
+
+
 @nox.session(name="conformance-wasm", python=False, tags=["ci", "emscripten"])
 @nox.parametrize("cpython", SERIES)
 def conformance_wasm(session: nox.Session, cpython: str) -> None:

@@ -7,6 +7,12 @@ Start-up times are medians of --runs runs of `python -c pass`. The node
 interpreter runs inside the Emscripten chroot when there is no emsdk; the
 time to enter the chroot alone is measured too and shown beside it. The WASI
 interpreter runs under wasmtime (its CLI, or its PyPI package), on the host.
+
+Then the node build's variants side by side: upstream's default (-O3), the
+same compiled with -Os, and the dynamic-linking build that loads C-extension
+wheels: python.wasm's size, start-up, a compute loop timed inside the
+interpreter (medians of --runs), and the conformance suite, each with its
+ratio to the default build.
 """
 
 from __future__ import annotations
@@ -14,12 +20,20 @@ from __future__ import annotations
 import argparse
 import gzip
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
 from common import PROJECT, harness, paths, seconds
 
 CONFORMANCE = PROJECT / "tests" / "conformance" / "run.py"
+VARIANTS = ("default", "os", "dynamic")
+# Interpreter work without I/O or start-up: arithmetic, a dict, a sort, method calls, the pipe itself.
+COMPUTE = (
+    "import time; t = time.perf_counter(); sum(i * i for i in range(1_000_000)); "
+    "d = {str(i): i for i in range(200_000)}; sorted(d, key=d.get); "
+    "[(i |> str).upper() for i in range(300_000)]; print(time.perf_counter() - t)"
+)
 
 
 def median_seconds(command: list[str], runs: int) -> float:
@@ -96,6 +110,8 @@ def main() -> int:
     print(f"{'conformance suite: native':<44} {native_suite:8.2f} s")
     print(f"{'conformance suite: node':<44} {node_suite:8.2f} s  ratio {node_suite / native_suite:.1f}")
 
+    compare_variants(version, args.runs)
+
     if not has_wasi:
         return 0
     wasi = builds["wasi"]["patched"]
@@ -108,6 +124,34 @@ def main() -> int:
     wasi_suite = seconds([*wasi["command"], str(CONFORMANCE)])
     print(f"{'conformance suite: WASI':<44} {wasi_suite:8.2f} s  ratio {wasi_suite / native_suite:.1f}")
     return 0
+
+
+def compare_variants(version: list[str], runs: int) -> None:
+    """The node build's variants side by side: size, start-up, compute, the suite; ratios to the default."""
+    rows = {}
+    for variant in VARIANTS:
+        harness("build-wasm", *version, "--variant", variant)
+        name = "emscripten-node" + ("" if variant == "default" else f"-{variant}")
+        build = paths(version)["builds"][name]["patched"]
+        data = (Path(build["directory"]) / "python.wasm").read_bytes()
+        command = build["command"]
+        rows[variant] = (
+            len(data),
+            len(gzip.compress(data, 9)),
+            median_seconds([*command, "-c", "pass"], runs),
+            statistics.median(float(output([*command, "-c", COMPUTE])) for _ in range(runs)),
+            seconds([*command, str(CONFORMANCE)]),
+        )
+    print(f"\n{'node build':<10} {'python.wasm':>12} {'gzip -9':>12} {'start-up':>14} {'compute':>14} {'suite':>14}")
+    base = rows["default"]
+    for variant, row in rows.items():
+        cells = [f"{megabytes(row[0])} {row[0] / base[0]:4.2f}", f"{megabytes(row[1])} {row[1] / base[1]:4.2f}"]
+        cells += [f"{value:7.3f} s {value / base[i]:4.2f}" for i, value in enumerate(row[2:], start=2)]
+        print(f"{variant:<10} " + " ".join(f"{cell:>14}" for cell in cells))
+
+
+def output(command: list[str]) -> str:
+    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def built_for_wasi(version: list[str]) -> bool:

@@ -137,12 +137,15 @@ def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain, pic: bool = F
     return prefix
 
 
-def library_flags(prefix: Path) -> dict[str, str]:
+def library_flags(prefix: Path, variant: Variant = Variant.DEFAULT) -> dict[str, str]:
     """configure variables that point CPython at the pinned libraries instead of Emscripten's ports."""
     include, lib = f"-I{prefix}/include", f"-L{prefix}/lib"
+    # A main module links each library named whole, and zlib is named twice (zlib and binascii use it): there it
+    # is linked once, through LIBS, and its modules' own flags are blank (set, so configure takes them as found).
+    zlib = {"ZLIB_LIBS": " ", "LIBS": f"{lib} -lz"} if variant.pic else {"ZLIB_LIBS": f"{lib} -lz"}
     return {
         "ZLIB_CFLAGS": include,
-        "ZLIB_LIBS": f"{lib} -lz",
+        **zlib,
         "BZIP2_CFLAGS": include,
         "BZIP2_LIBS": f"{lib} -lbz2",
         "LIBSQLITE3_CFLAGS": include,
@@ -163,7 +166,7 @@ def configure_arguments(
         f"--with-build-python={build_python}",
         *series.configure_flags,
         *variant.configure_args,
-        *(f"{k}={v}" for k, v in library_flags(prefix).items()),
+        *(f"{k}={v}" for k, v in library_flags(prefix, variant).items()),
     ]
 
 
@@ -193,7 +196,7 @@ def configure(
             "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
             "LDFLAGS": env["LDFLAGS"],
             # autoconf refuses a cache made with other values of these (they are precious variables).
-            "libraries": library_flags(prefix),
+            "libraries": library_flags(prefix, variant),
         },
     }
     if native.configured_with(build_dir, wanted):

@@ -1,0 +1,109 @@
+"""Wheels on the WebAssembly fork, for real: tests/wheels built by pyodide-build, then imported under node.
+
+Run by `nox -s wheels-test`, with the harness's own cache (the builds are
+the ones `nox -s build-wasm` and `wheel-wasm` make). CPython 3.13 only:
+pyodide-build builds for the Python beside Emscripten (README.md, "Packages").
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipe_cpython import project
+
+pytestmark = pytest.mark.wheels
+
+SERIES = "3.13"
+PROJECTS = project.ROOT / "tests" / "wheels"
+
+
+def harness(*args: str) -> subprocess.CompletedProcess:
+    step, *rest = args
+    return subprocess.run(
+        [sys.executable, "-m", "pipe_cpython", step, "--cpython", SERIES, *rest],
+        cwd=project.ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def built(source: Path) -> Path:
+    result = harness("wheel-wasm", str(source))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def ext_wheel() -> Path:
+    return built(PROJECTS / "ext")
+
+
+@pytest.fixture(scope="module")
+def pure_wheel() -> Path:
+    return built(PROJECTS / "pure")
+
+
+def test_pyodide_build_makes_a_side_module_tagged_for_the_fork(ext_wheel):
+    assert ext_wheel.name.startswith("pipe_ext-1.0-cp313-cp313-")
+    assert "pyemscripten_pipe_" in ext_wheel.name
+    with zipfile.ZipFile(ext_wheel) as wheel:
+        (module,) = [name for name in wheel.namelist() if name.endswith(".so")]
+        # A wasm side module: the magic number, then a dylink section.
+        assert wheel.read(module)[:4] == b"\0asm"
+    assert module == "ext.cpython-313-wasm32-emscripten.so"
+
+
+def test_the_c_extension_takes_a_pipe_under_node(ext_wheel):
+    result = harness(
+        "run-wasm", "--wheel", str(ext_wheel), "--", "-c", "import ext; print(3 |> ext.twice, ext.__file__)"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    value, where = result.stdout.split()
+    assert value == "6"
+    assert where.endswith("/site-packages/ext.cpython-313-wasm32-emscripten.so")
+
+
+def test_a_pure_python_wheel_runs_on_the_static_build(pure_wheel):
+    assert pure_wheel.name == "pipe_pure-1.0-py3-none-any.whl"
+    result = harness(
+        "run-wasm", "--wheel", str(pure_wheel), "--", "-c", "import pipe_pure; print('hi' |> pipe_pure.shout)"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "HI!"
+
+
+def test_the_conformance_suite_passes_with_both_wheels_installed(ext_wheel, pure_wheel):
+    result = harness("conformance-wasm", "--wheel", str(ext_wheel), "--wheel", str(pure_wheel))
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_static_build_refuses_a_c_extension_and_says_what_to_do(ext_wheel):
+    result = harness("run-wasm", "--variant", "default", "--wheel", str(ext_wheel), "--", "-c", "pass")
+    assert result.returncode == 2
+    assert "only the dynamic-linking build can load" in result.stderr
+    assert "--variant dynamic" in result.stderr
+
+
+def test_a_wheel_for_another_platform_is_refused_before_node_runs(tmp_path):
+    wheel = tmp_path / "markupsafe-3.0.2-cp313-cp313-manylinux_2_17_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("markupsafe/__init__.py", "")
+    result = harness("run-wasm", "--wheel", str(wheel), "--", "-c", "pass")
+    assert result.returncode == 2
+    assert "manylinux_2_17_x86_64" in result.stderr and "wheel-wasm" in result.stderr
+
+
+def test_wheels_for_3_11_are_refused_with_the_reason():
+    result = subprocess.run(
+        [sys.executable, "-m", "pipe_cpython", "wheel-wasm", "--cpython", "3.11", str(PROJECTS / "ext")],
+        cwd=project.ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "not 3.11" in result.stderr and "Python 3.12 or later" in result.stderr
