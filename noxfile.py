@@ -38,6 +38,15 @@ def harness(session: nox.Session, step: str, *args: str) -> None:
     session.run(sys.executable, "-m", "pipe_cpython", step, *args, external=True)
 
 
+def harness_options(posargs: list[str]) -> tuple[list[str], list[str]]:
+    """`--wheel FILE` and `--variant NAME` in front of an interpreter's arguments are the harness's; the rest are
+    the interpreter's (`nox -s run-wasm -- --wheel W.whl -c 'import w'`)."""
+    options, rest = [], list(posargs)
+    while len(rest) >= 2 and rest[0] in ("--wheel", "--variant"):
+        options, rest = options + rest[:2], rest[2:]
+    return options, rest
+
+
 @nox.session(python=False)
 def fetch(session: nox.Session) -> None:
     """Fetch pristine CPython sources into a git work tree tagged like upstream."""
@@ -143,7 +152,8 @@ def build_wasm(session: nox.Session, cpython: str) -> None:
 @nox.session(name="run-wasm", python=False)
 def run_wasm(session: nox.Session) -> None:
     """Run the WebAssembly interpreter under node: `nox -s run-wasm -- -c 'print(2 |> str)'`, a script, or a REPL."""
-    harness(session, "run-wasm", "--", *session.posargs)
+    options, rest = harness_options(session.posargs)
+    harness(session, "run-wasm", *options, "--", *rest)
 
 
 @nox.session(name="wheel-wasm", python=False)
@@ -162,8 +172,9 @@ def wheels_test(session: nox.Session) -> None:
 @nox.session(name="conformance-wasm", python=False, tags=["ci", "emscripten"])
 @nox.parametrize("cpython", SERIES)
 def conformance_wasm(session: nox.Session, cpython: str) -> None:
-    """Run tests/conformance, unchanged, in the WebAssembly interpreter under node."""
-    harness(session, "conformance-wasm", "--cpython", cpython, "--", *session.posargs)
+    """Run tests/conformance, unchanged, in the WebAssembly interpreter under node (`-- --wheel FILE` installs one)."""
+    options, rest = harness_options(session.posargs)
+    harness(session, "conformance-wasm", "--cpython", cpython, *options, "--", *rest)
 
 
 @nox.session(name="regrtest-wasm", python=False, tags=["ci", "emscripten"])

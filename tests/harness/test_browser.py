@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -572,3 +573,50 @@ def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, ur
     page.wait_for_function("n => window.pipeDemo.screenText().split('tick ').length - 1 > n + 20", arg=seen)
     page.keyboard.press("Control+C")
     wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
+
+
+def harness_output(*args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "pipe_cpython", *args], cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def wheel_site(tmp_path_factory) -> tuple[Path, Path]:
+    """The page built from the dynamic-linking build with tests/wheels/ext shipped (`demo --wheel`), and the
+    pure-Python wheel of tests/wheels/pure, both built by pyodide-build (`wheel-wasm`)."""
+    ext = harness_output("wheel-wasm", "tests/wheels/ext")
+    pure = Path(harness_output("wheel-wasm", "tests/wheels/pure"))
+    output = tmp_path_factory.mktemp("wheels") / "site"
+    harness_output("demo", "--wheel", ext, "--output", str(output))
+    return output, pure
+
+
+def test_a_c_extension_shipped_with_the_page_takes_a_pipe(page, wheel_site):
+    site, pure = wheel_site
+    # The pure wheel, served from the page's own origin, comes by URL (?wheel=), as a user's link would bring it.
+    shutil.copy2(pure, site / pure.name)
+    httpd = demo.server(site, port=0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/?wheel={pure.name}")
+        page.click("#terminal")
+        type_line(page, "import ext, pipe_pure")
+        type_line(page, "3 |> ext.twice")
+        wait_for_text(page, ">>> 3 |> ext.twice\n6\n>>>")
+        type_line(page, "'pipe' |> pipe_pure.shout")
+        wait_for_text(page, "'PIPE!'")
+    finally:
+        httpd.shutdown()
+
+
+def test_a_wheel_that_does_not_load_is_reported(page, wheel_site):
+    site, _ = wheel_site
+    httpd = demo.server(site, port=0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/?wheel=missing-1.0-py3-none-any.whl")
+        page.wait_for_function("document.querySelector('#status').textContent.includes('wheel')", timeout=30_000)
+        assert "missing-1.0-py3-none-any.whl: HTTP 404" in page.locator("#status").text_content()
+    finally:
+        httpd.shutdown()
