@@ -264,6 +264,12 @@ def bench_wasm(session: nox.Session, cpython: str) -> None:
     session.run(sys.executable, "benchmarks/wasm_cost.py", "--cpython", cpython, *session.posargs, external=True)
 
 
+@nox.session(name="bench-wheel", python=False)
+def bench_wheel(session: nox.Session) -> None:
+    """A real C-extension package (markupsafe, pinned) built by wheel-wasm, its own tests under node (prints)."""
+    session.run(sys.executable, "benchmarks/wheel_package.py", *session.posargs, external=True)
+
+
 @nox.session(name="export-patches", python=False)
 def export_patches(session: nox.Session) -> None:
     """Write the work tree's `pipe` branch back to patches/X.Y as git format-patch files."""

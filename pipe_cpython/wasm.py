@@ -156,7 +156,12 @@ def library_flags(prefix: Path, variant: Variant = Variant.DEFAULT) -> dict[str,
 
 
 def configure_arguments(
-    series: EmscriptenProfile, target: str, build_triple: str, build_python: Path, prefix: Path, variant: Variant
+    series: EmscriptenProfile,
+    target: str,
+    build_triple: str,
+    build_python: Path,
+    prefix: Path,
+    variant: Variant = Variant.DEFAULT,
 ) -> list[str]:
     return [
         "-C",

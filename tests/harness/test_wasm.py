@@ -1,10 +1,11 @@
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from pipe_cpython import debian, debianroot, emscripten, native, profiles, runner, wasm
+from pipe_cpython import debian, debianroot, emscripten, native, profiles, runner, targets, wasm
 from pipe_cpython.errors import HarnessError
 
 
@@ -20,6 +21,30 @@ def test_library_flags_point_at_the_prefix_not_at_ports(tmp_path):
     assert flags["ZLIB_LIBS"] == f"-L{tmp_path}/lib -lz"
     assert all("-sUSE_" not in value for value in flags.values())
     assert {"ZLIB", "BZIP2", "LIBSQLITE3", "LIBMPDEC"} == {k.rsplit("_", 1)[0] for k in flags}
+
+
+def test_the_dynamic_variant_links_zlib_once_through_libs(tmp_path):
+    """A main module links each named library whole: zlib, named for zlib and for binascii, would clash with itself."""
+    flags = wasm.library_flags(tmp_path, wasm.Variant.DYNAMIC)
+    assert flags["LIBS"] == f"-L{tmp_path}/lib -lz"
+    assert flags["ZLIB_LIBS"].strip() == "" and flags["ZLIB_LIBS"]  # set, so configure takes zlib as found
+    assert "LIBS" not in wasm.library_flags(tmp_path, wasm.Variant.SIZE)
+
+
+def test_each_emscripten_variant_has_a_build_directory_and_arguments_of_its_own():
+    arguments = {
+        variant: wasm.configure_arguments(profiles.profile("3.13").emscripten, "node", "x86_64-pc-linux-gnu",
+                                          Path("/py"), Path("/prefix"), variant)
+        for variant in wasm.Variant
+    }  # fmt: skip
+    assert "--enable-wasm-dynamic-linking" in arguments[wasm.Variant.DYNAMIC]
+    assert "OPT=-g -Os -Wall" in arguments[wasm.Variant.SIZE]
+    assert not any("dynamic" in a or "OPT=" in a for a in arguments[wasm.Variant.DEFAULT])
+    directories = {target.directory for target in targets.EMSCRIPTEN.values()}
+    assert directories == {"wasm-node", "wasm-browser", "wasm-node-dynamic", "wasm-browser-dynamic", "wasm-node-os"}
+    assert targets.emscripten("node", wasm.Variant.DYNAMIC).label == "WebAssembly, node, dynamic linking"
+    with pytest.raises(HarnessError, match="no browser build in the os variant"):
+        targets.emscripten("browser", wasm.Variant.SIZE)
 
 
 def test_parse_emcc_version():
