@@ -142,7 +142,7 @@ def parser() -> argparse.ArgumentParser:
         "the patched dynamic-linking build",
         (common, build, wasm_options),
     )
-    wheel_step.add_argument("source", help="a project directory, an sdist, or a requirement (markupsafe==3.0.2)")
+    wheel_step.add_argument("project", help="a project directory, an sdist, or a requirement (markupsafe==3.0.2)")
     wasi_step = (common, build)
     step("build-wasi", cmd_build_wasi, "build the patched interpreter for WASI (wasm32-wasip1)", wasi_step)
     step("run-wasi", cmd_run_wasi, "run the WASI interpreter under wasmtime with the arguments after --", wasi_step)
@@ -417,7 +417,7 @@ def cmd_wheel_wasm(args, rest):
                 wheels.PYODIDE_BUILD,
                 work / "xbuildenv-archive",
             )
-        tree = wheels.source_tree(args.source, work / "src" / "project", plan.cache.downloads / "sdists")
+        tree = wheels.source_tree(args.project, work / "src" / Path(args.project).name, plan.cache.downloads / "sdists")
         wheel = wheels.build(tool, xbuildenv.verified(made), tree, series, work / "xbuildenv", work / "dist")
     log.info(f"run it: nox -s run-wasm -- --wheel {wheel} -c 'import ...'  (or demo -- --wheel {wheel})")
     print(wheel)

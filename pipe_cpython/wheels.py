@@ -163,7 +163,9 @@ class PyodideBuild:
 
     def command(self, argv: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
         offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(self.wheelhouse), "PYODIDE_SKIP_EMSCRIPTEN_INSTALL": "1"}
-        return self.toolchain.command([str(self.venv / "bin" / argv[0]), *argv[1:]], cwd, {**offline, **env})
+        # The venv's bin first: pyodide-build's tools, and the llvm-readobj it looks for (see link_readobj).
+        path = {"PATH": f"{self.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
+        return self.toolchain.command([str(self.venv / "bin" / argv[0]), *argv[1:]], cwd, {**offline, **path, **env})
 
 
 def root_python(toolchain: Toolchain) -> str:
@@ -202,8 +204,24 @@ def pyodide_build(toolchain: Toolchain, series: str, tools_dir: Path) -> Pyodide
                 "--find-links", str(house), "-r", str(REQUIREMENTS),
             ]  # fmt: skip
             toolchain.run(install, tools_dir, tools_dir / "pip.log", "pip install pyodide-build")
+        link_readobj(toolchain, venv)
         stamp.write(wanted)
     return PyodideBuild(toolchain, venv, house)
+
+
+def link_readobj(toolchain: Toolchain, venv: Path) -> None:
+    """pywasmcross runs llvm-readobj from beside emcc (emsdk's layout) or from PATH; Debian names it
+    llvm-readobj-NN, so the venv's bin gets an llvm-readobj that is the newest of those."""
+    found = toolchain.output(
+        ["sh", "-c", "command -v llvm-readobj || ls /usr/bin/llvm-readobj-* | sort -V | tail -1"], venv
+    )
+    if found.returncode != 0 or not found.stdout.strip():
+        raise HarnessError(
+            "no llvm-readobj beside Emscripten", hint="install llvm (Debian: the llvm package of emcc's clang)"
+        )
+    link = venv / "bin" / "llvm-readobj"
+    link.unlink(missing_ok=True)
+    link.symlink_to(found.stdout.strip().splitlines()[0])
 
 
 def source_tree(source: str, work: Path, downloads: Path) -> Path:
