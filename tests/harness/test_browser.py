@@ -576,9 +576,10 @@ def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, ur
 
 
 def harness_output(*args: str) -> str:
+    """What a harness step prints (wheel-wasm: the wheel's path), once it succeeded."""
     result = subprocess.run([sys.executable, "-m", "pipe_cpython", *args], cwd=PROJECT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip().splitlines()[-1]
+    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
