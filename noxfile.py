@@ -158,7 +158,7 @@ def run_wasm(session: nox.Session) -> None:
 
 @nox.session(name="wheel-wasm", python=False)
 def wheel_wasm(session: nox.Session) -> None:
-    """Build a wheel for the WebAssembly fork with pyodide-build: `-- DIR`, `-- SDIST` or `-- 'msgpack==1.1.1'`."""
+    """Build a wheel for the WebAssembly fork with pyodide-build: `-- DIR`, `-- SDIST` or `-- 'markupsafe==3.0.2'`."""
     harness(session, "wheel-wasm", *session.posargs)
 
 
@@ -260,7 +260,7 @@ def bench_build(session: nox.Session, cpython: str) -> None:
 @nox.session(name="bench-wasm", python=False)
 @nox.parametrize("cpython", SERIES)
 def bench_wasm(session: nox.Session, cpython: str) -> None:
-    """WebAssembly sizes, start-up under node, and the conformance suite's time native against node (prints)."""
+    """WebAssembly sizes, start-up, the conformance suite, native and node; node's -Os and dynamic builds (prints)."""
     session.run(sys.executable, "benchmarks/wasm_cost.py", "--cpython", cpython, *session.posargs, external=True)
 
 

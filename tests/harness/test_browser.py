@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,12 +58,21 @@ def serve(handler) -> tuple[http.server.ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
 
 
-@pytest.fixture(scope="module")
-def url(site):
+@contextlib.contextmanager
+def served(site: Path) -> Iterator[str]:
+    """`site` on the harness's dev server, on a free port; its address."""
     httpd = demo.server(site, port=0)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def url(site):
+    with served(site) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -524,10 +535,8 @@ def test_a_page_with_the_stdlib_as_sources_shows_its_lines_in_tracebacks_where_t
     assemble = [sys.executable, "-m", "pipe_cpython", "demo", "--stdlib", "sources", "--output", str(output)]
     result = subprocess.run(assemble, cwd=PROJECT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    httpd = demo.server(output, port=0)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/")
+    with served(output) as address:
+        page.goto(address)
         page.click("#terminal")
         type_line(page, "import statistics")
         type_line(page, "[] |> statistics.mean")
@@ -536,8 +545,6 @@ def test_a_page_with_the_stdlib_as_sources_shows_its_lines_in_tracebacks_where_t
         # From 3.13 the excepthook reads source lines through the module's loader (zipimport); 3.11's, written
         # in C, reads files only, so it shows none from a zip.
         assert shown is (page_series(page) >= (3, 13))
-    finally:
-        httpd.shutdown()
 
 
 def page_series(page) -> tuple[int, int]:
@@ -597,27 +604,19 @@ def test_a_c_extension_shipped_with_the_page_takes_a_pipe(page, wheel_site):
     site, pure = wheel_site
     # The pure wheel, served from the page's own origin, comes by URL (?wheel=), as a user's link would bring it.
     shutil.copy2(pure, site / pure.name)
-    httpd = demo.server(site, port=0)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/?wheel={pure.name}")
+    with served(site) as address:
+        page.goto(f"{address}?wheel={pure.name}")
         page.click("#terminal")
         type_line(page, "import ext, pipe_pure")
         type_line(page, "3 |> ext.twice")
         wait_for_text(page, ">>> 3 |> ext.twice\n6\n>>>")
         type_line(page, "'pipe' |> pipe_pure.shout")
         wait_for_text(page, "'PIPE!'")
-    finally:
-        httpd.shutdown()
 
 
 def test_a_wheel_that_does_not_load_is_reported(page, wheel_site):
     site, _ = wheel_site
-    httpd = demo.server(site, port=0)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/?wheel=missing-1.0-py3-none-any.whl")
+    with served(site) as address:
+        page.goto(f"{address}?wheel=missing-1.0-py3-none-any.whl")
         page.wait_for_function("document.querySelector('#status').textContent.includes('wheel')", timeout=30_000)
         assert "missing-1.0-py3-none-any.whl: HTTP 404" in page.locator("#status").text_content()
-    finally:
-        httpd.shutdown()
