@@ -22,7 +22,7 @@ from pathlib import Path
 from common import PROJECT, harness
 
 # pytest and what it imports, all pure Python: they install on any interpreter.
-PYTEST = ["pytest==8.4.2", "pluggy==1.6.0", "iniconfig==2.1.0", "packaging==25.0"]
+PYTEST = ["pytest==8.4.2", "pluggy==1.6.0", "iniconfig==2.1.0", "packaging==25.0", "pygments==2.19.2"]
 
 
 def download(requirements: list[str], destination: Path, *options: str) -> list[Path]:

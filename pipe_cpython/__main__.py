@@ -254,13 +254,13 @@ def _built(args, target: targets.Target) -> tuple[Plan, Build]:
         return plan, plan.requested(target)
 
 
-def _emscripten(args, platform: str | None = None) -> targets.Emscripten:
+def _emscripten(args, platform: str | None = None, default: wasm.Variant = wasm.Variant.DEFAULT) -> targets.Emscripten:
     """The Emscripten target the step's --target (or `platform`, for steps that have one) and --variant name;
-    without --variant, the dynamic-linking build when a --wheel has a C extension."""
+    without --variant, the dynamic-linking build when a --wheel has a C extension, else `default`."""
     variant = args.variant and targets.EMSCRIPTEN_VARIANTS[args.variant]
     if variant is None:
         named = [wheels.WheelName.parse(path) for path in getattr(args, "wheels", [])]
-        variant = wasm.Variant.DYNAMIC if any(not wheel.pure for wheel in named) else wasm.Variant.DEFAULT
+        variant = wasm.Variant.DYNAMIC if any(not wheel.pure for wheel in named) else default
     return targets.emscripten(platform or args.target, variant)
 
 
@@ -475,7 +475,8 @@ def cmd_regrtest_wasi(args, rest):
 
 
 def cmd_demo(args, rest):
-    target = _emscripten(args, "browser")
+    # The page ships the -Os build: smaller, and no slower under V8 (bench-wasm's variants table).
+    target = _emscripten(args, "browser", default=wasm.Variant.SIZE)
     with planned(options.from_args(args)) as plan:
         build = plan.requested(target)
         chosen = _wheels(args, plan, target)

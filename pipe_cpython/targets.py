@@ -192,11 +192,7 @@ class Wasi(Target):
 
 NATIVE = Native()
 EMSCRIPTEN = {
-    (platform, variant): Emscripten(platform, variant)
-    for platform in ("node", "browser")
-    for variant in wasm.Variant
-    # -Os is measured under node (bench-wasm); the page is not built from it.
-    if not (variant is wasm.Variant.SIZE and platform == "browser")
+    (platform, variant): Emscripten(platform, variant) for platform in ("node", "browser") for variant in wasm.Variant
 }
 EMSCRIPTEN_NODE = EMSCRIPTEN["node", wasm.Variant.DEFAULT]
 EMSCRIPTEN_BROWSER = EMSCRIPTEN["browser", wasm.Variant.DEFAULT]
