@@ -17,6 +17,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from common import PROJECT, harness
@@ -42,8 +43,14 @@ def main() -> int:
     wheel = Path(harness("wheel-wasm", *version, args.package).strip().splitlines()[-1])
     built = time.monotonic() - started
     print(f"{args.package}: wheel-wasm took {built:.1f} s -> {wheel.name} ({wheel.stat().st_size / 1e3:.1f} kB)")
+    with zipfile.ZipFile(wheel) as archive:
+        modules = [
+            f"{i.filename} ({i.file_size / 1e3:.1f} kB)" for i in archive.infolist() if i.filename.endswith(".so")
+        ]
+    print(f"  its C extensions: {', '.join(modules) or 'none'}")
 
-    with tempfile.TemporaryDirectory() as scratch:
+    # In the project: node may run in the Emscripten root, which sees the project and the cache, not /tmp.
+    with tempfile.TemporaryDirectory(dir=PROJECT) as scratch:
         work = Path(scratch)
         (sdist,) = download([args.package], work / "sdist", "--no-binary=:all:")
         with tarfile.open(sdist) as archive:
@@ -53,8 +60,9 @@ def main() -> int:
         wheels = [option for path in [wheel, *tools] for option in ("--wheel", str(path))]
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "pipe_cpython", "run-wasm", *version, *wheels, "--", "-m", "pytest", "-q", "-p",
-             "no:cacheprovider", str(tree / "tests")],
+            # --capture=sys: pytest's default capture swaps file descriptors, which loses node's output.
+            [sys.executable, "-m", "pipe_cpython", "run-wasm", *version, *wheels, "--", "-m", "pytest", "-q",
+             "--capture=sys", "-p", "no:cacheprovider", "--color=no", str(tree / "tests")],
             cwd=PROJECT, capture_output=True, text=True,
         )  # fmt: skip
         ran = time.monotonic() - started
