@@ -16,6 +16,7 @@ it does natively.
 from __future__ import annotations
 
 import hashlib
+import platform
 import re
 import shutil
 import subprocess
@@ -56,8 +57,8 @@ class WheelName:
         parts = path.name.removesuffix(".whl").split("-")
         if not path.name.endswith(".whl") or len(parts) not in (5, 6):
             raise HarnessError(f"{path.name} is not a wheel's file name (NAME-VERSION-PYTHON-ABI-PLATFORM.whl)")
-        python, abi, platform = (frozenset(tag.split(".")) for tag in parts[-3:])
-        return cls(path, parts[0], parts[1], python, abi, platform)
+        pythons, abis, platforms = (frozenset(tag.split(".")) for tag in parts[-3:])
+        return cls(path, parts[0], parts[1], pythons, abis, platforms)
 
     @property
     def pure(self) -> bool:
@@ -133,7 +134,9 @@ def site_packages(environment: Path, series: str) -> Path:
 
 def wheelhouse(requirements: list[str], series: str, directory: Path) -> Path:
     """The wheels `requirements` need for CPython `series` on Linux, downloaded by the host's pip (its index)."""
-    wanted = {"requirements": requirements, "series": series}
+    # Linux wheels of this machine's architecture: the root is a Debian of the host's (glibc 2.28 or later).
+    machine = platform.machine()
+    wanted = {"requirements": requirements, "series": series, "machine": machine}
     stamp = Stamp(directory / f"{hashlib.sha256(repr(wanted).encode()).hexdigest()[:16]}.json")
     if stamp.matches(wanted):
         return directory
@@ -141,7 +144,7 @@ def wheelhouse(requirements: list[str], series: str, directory: Path) -> Path:
     command = [
         sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(directory), "--only-binary=:all:",
         "--python-version", series, "--implementation", "cp", "--abi", abi,
-        "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux_2_17_x86_64", *requirements,
+        "--platform", f"manylinux_2_28_{machine}", "--platform", f"manylinux_2_17_{machine}", *requirements,
     ]  # fmt: skip
     with log.step(f"downloading {len(requirements)} requirements' wheels for Python {series}"):
         result = subprocess.run(command, capture_output=True, text=True)
@@ -184,7 +187,7 @@ def pyodide_build(toolchain: Toolchain, series: str, tools_dir: Path) -> Pyodide
             f"pyodide-build builds wheels for the Python it runs on, and beside Emscripten that is Python {python}, "
             f"not {series}",
             hint=f"wheels can be built for CPython {python} here (--cpython {python}); pyodide-build "
-            f"{PYODIDE_BUILD} needs Python 3.12 or later, so CPython 3.11 cannot have any (README.md, 'Packages')",
+            f"{PYODIDE_BUILD} itself needs Python 3.12 or later (README.md, 'Packages')",
         )
     pins = [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
     house = wheelhouse(pins, series, tools_dir / "wheelhouse")
@@ -246,7 +249,13 @@ def source_tree(source: str, work: Path, downloads: Path) -> Path:
         )
     unpacked = work.with_name(work.name + ".unpacked")
     shutil.rmtree(unpacked, ignore_errors=True)
-    shutil.unpack_archive(path, unpacked, filter="data")
+    unpacked.mkdir(parents=True)
+    # GNU tar and zipfile both keep members inside the directory (no absolute paths, no `..`).
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(unpacked)
+    else:
+        subprocess.run(["tar", "-xf", str(path), "-C", str(unpacked)], check=True)
     (top,) = unpacked.iterdir()
     top.rename(work)
     unpacked.rmdir()
@@ -273,7 +282,7 @@ def build_requirements(tree: Path) -> list[str]:
 
     pyproject = tree / "pyproject.toml"
     declared = tomllib.loads(pyproject.read_text()).get("build-system", {}) if pyproject.exists() else {}
-    return [*declared.get("requires", DEFAULT_BACKEND), "wheel"]
+    return list(dict.fromkeys([*declared.get("requires", DEFAULT_BACKEND), "wheel"]))
 
 
 def build(tool: PyodideBuild, env: CrossBuildEnv, tree: Path, series: str, xbuildenv_path: Path, dist: Path) -> Path:

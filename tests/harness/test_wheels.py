@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -206,7 +207,7 @@ def test_the_project_to_build_is_copied_so_pyodide_build_never_writes_into_the_u
     source = project.ROOT / "tests" / "wheels" / "ext"
     tree = wheels.source_tree(str(source), tmp_path / "work", tmp_path / "downloads")
     assert (tree / "ext.c").read_bytes() == (source / "ext.c").read_bytes()
-    assert wheels.build_requirements(tree) == ["setuptools", "wheel", "wheel"]
+    assert wheels.build_requirements(tree) == ["setuptools", "wheel"]
 
 
 @pytest.mark.parametrize(
@@ -237,3 +238,15 @@ def test_the_page_console_installs_the_wheels_it_was_given(tmp_path):
     said, where = result.stdout.split()
     assert said == "OK"
     assert Path(where).is_relative_to(tmp_path / "prefix" / "lib")
+
+
+@pytest.mark.parametrize("form", ["gztar", "zip"])
+def test_an_sdist_is_unpacked_to_its_project(tmp_path, form):
+    """An sdist has one top directory, NAME-VERSION/, which becomes the tree to build."""
+    staging = tmp_path / "staging" / "pipe_pure-1.0"
+    shutil.copytree(project.ROOT / "tests" / "wheels" / "pure", staging)
+    sdist = Path(shutil.make_archive(str(tmp_path / "pipe_pure-1.0"), form, staging.parent, "pipe_pure-1.0"))
+    tree = wheels.source_tree(str(sdist), tmp_path / "work" / "pure", tmp_path / "downloads")
+    assert tree == tmp_path / "work" / "pure"
+    assert (tree / "pipe_pure.py").exists() and (tree / "pyproject.toml").exists()
+    assert wheels.build_requirements(tree) == ["setuptools", "wheel"]
