@@ -377,8 +377,8 @@ def _node_with_wheels(args) -> tuple[Build, list[str]]:
     """The node build the step names, and how to run it: from a virtual environment holding the --wheel files."""
     target = _emscripten(args, "node")
     with planned(options.from_args(args)) as plan:
+        chosen = _wheels(args, plan, target)  # refused before anything is built
         build = plan.requested(target)
-        chosen = _wheels(args, plan, target)
         if not chosen:
             return build, build.command
         environment = plan.cache.venv(build.tree.version, build.flavour.pristine, target.directory)
@@ -405,9 +405,11 @@ def cmd_wheel_wasm(args, rest):
     with planned(options.from_args(args)) as plan:
         series = plan.profile.series
         tool = wheels.pyodide_build(plan.toolchain, series, plan.cache.tools)
-        build = plan.requested(target)
-        version = build.tree.version
+        version = plan.source.version
         work = plan.cache.wheels(version)
+        # Checked and copied before the build, so that a wrong path fails at once.
+        tree = wheels.source_tree(args.project, work / "src" / Path(args.project).name, plan.cache.downloads / "sdists")
+        build = plan.requested(target)
         with log.step(f"making the cross-build environment of CPython {version} ({target.label})"):
             made = xbuildenv.make(
                 build.tree.path,
@@ -417,7 +419,6 @@ def cmd_wheel_wasm(args, rest):
                 wheels.PYODIDE_BUILD,
                 work / "xbuildenv-archive",
             )
-        tree = wheels.source_tree(args.project, work / "src" / Path(args.project).name, plan.cache.downloads / "sdists")
         wheel = wheels.build(tool, xbuildenv.verified(made), tree, series, work / "xbuildenv", work / "dist")
     log.info(f"run it: nox -s run-wasm -- --wheel {wheel} -c 'import ...'  (or demo -- --wheel {wheel})")
     print(wheel)
@@ -478,8 +479,8 @@ def cmd_demo(args, rest):
     # The page ships the -Os build: smaller, and no slower under V8 (bench-wasm's variants table).
     target = _emscripten(args, "browser", default=wasm.Variant.SIZE)
     with planned(options.from_args(args)) as plan:
+        chosen = _wheels(args, plan, target)  # refused before anything is built
         build = plan.requested(target)
-        chosen = _wheels(args, plan, target)
         # The browser build's build python: the same tree and flavour, built already.
         native_python = native.interpreter(plan.build(targets.NATIVE, build.flavour).directory)
         output = args.output or plan.cache.demo_dir(build.tree.version)
