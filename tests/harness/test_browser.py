@@ -582,6 +582,9 @@ def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, ur
     wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
 
 
+WHEELS_SERIES = "3.13"
+
+
 def harness_output(*args: str) -> str:
     """What a harness step prints (wheel-wasm: the wheel's path), once it succeeded."""
     result = subprocess.run([sys.executable, "-m", "pipe_cpython", *args], cwd=PROJECT, capture_output=True, text=True)
@@ -592,11 +595,13 @@ def harness_output(*args: str) -> str:
 @pytest.fixture(scope="module")
 def wheel_site(tmp_path_factory) -> tuple[Path, Path]:
     """The page built from the dynamic-linking build with tests/wheels/ext shipped (`demo --wheel`), and the
-    pure-Python wheel of tests/wheels/pure, both built by pyodide-build (`wheel-wasm`)."""
-    ext = harness_output("wheel-wasm", "tests/wheels/ext")
-    pure = Path(harness_output("wheel-wasm", "tests/wheels/pure"))
+    pure-Python wheel of tests/wheels/pure, both built by pyodide-build (`wheel-wasm`). CPython 3.13 whatever
+    series the other tests load: pyodide-build builds for no other here (README.md, "Packages")."""
+    series = ("--cpython", WHEELS_SERIES)
+    ext = harness_output("wheel-wasm", *series, "tests/wheels/ext")
+    pure = Path(harness_output("wheel-wasm", *series, "tests/wheels/pure"))
     output = tmp_path_factory.mktemp("wheels") / "site"
-    harness_output("demo", "--wheel", ext, "--output", str(output))
+    harness_output("demo", *series, "--wheel", ext, "--output", str(output))
     return output, pure
 
 
