@@ -61,8 +61,6 @@ CONTENT_TYPES = {
 # gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the browser;
 # worker.js reads the sizes for its progress bar.
 ASSETS = "assets.json"
-# The wheels shipped with the page (`demo --wheel`), which worker.js fetches before the console starts.
-WHEELS = "wheels.json"
 GZIP_SUFFIX = ".gz"
 MIN_SAVING = 0.10
 
@@ -105,8 +103,8 @@ def assemble(
     wheels: tuple[Path, ...] = (),
 ) -> Path:
     """Copy the page, its terminal library and the browser build into `output`, with the stdlib image made from
-    `lib` in `form`, compiled where needed by the native build of the same tree, and `wheels` for the console to
-    install (WHEELS lists them)."""
+    `lib` in `form`, compiled where needed by the native build of the same tree, and `wheels` in wheels/ for the
+    console to install (worker.js finds them in ASSETS)."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -135,7 +133,6 @@ def assemble(
         (staging / "wheels").mkdir()
         for wheel in wheels:
             shutil.copy2(wheel, staging / "wheels" / wheel.name)
-        (staging / WHEELS).write_text(json.dumps([wheel.name for wheel in wheels]) + "\n")
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")

@@ -97,7 +97,8 @@ function instantiateCounted(imports, receiveInstance) {
 }
 
 // Wheels for the console to install before its first prompt (pipe_console.py): those shipped with the page
-// (wheels.json, from `demo --wheel`), then those the page's address names, where their host allows it (CORS).
+// (`demo --wheel` puts them in wheels/, so assets.json lists them), then those the page's address names, where
+// their host allows it (CORS).
 const WHEELS = "/wheels";
 let wheelUrls = [];
 
@@ -111,9 +112,9 @@ async function fetchWheel(url) {
 
 function loadWheels() {
   addRunDependency("wheels");
-  fetch("wheels.json")
-    .then((response) => (response.ok ? response.json() : []))
-    .then((shipped) => Promise.all([...shipped.map((name) => `wheels/${name}`), ...wheelUrls].map(fetchWheel)))
+  assets
+    .then((sizes) => Object.keys(sizes).filter((name) => name.startsWith("wheels/") && name.endsWith(".whl")))
+    .then((shipped) => Promise.all([...shipped, ...wheelUrls].map(fetchWheel)))
     .then(
       (wheels) => {
         if (wheels.length) FS.mkdir(WHEELS);
