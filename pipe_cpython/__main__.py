@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import (
@@ -254,28 +255,34 @@ def _built(args, target: targets.Target) -> tuple[Plan, Build]:
         return plan, plan.requested(target)
 
 
-def _emscripten(args, platform: str | None = None, default: wasm.Variant = wasm.Variant.DEFAULT) -> targets.Emscripten:
+def _emscripten(
+    args,
+    platform: str | None = None,
+    default: wasm.Variant = wasm.Variant.DEFAULT,
+    given: Sequence[wheels.WheelName] = (),
+) -> targets.Emscripten:
     """The Emscripten target the step's --target (or `platform`, for steps that have one) and --variant name;
-    without --variant, the dynamic-linking build when a --wheel has a C extension, else `default`."""
+    without --variant, the dynamic-linking build when one of the `given` wheels has a C extension, else `default`."""
     variant = args.variant and targets.EMSCRIPTEN_VARIANTS[args.variant]
     if variant is None:
-        named = [wheels.WheelName.parse(path) for path in getattr(args, "wheels", [])]
-        variant = wasm.Variant.DYNAMIC if any(not wheel.pure for wheel in named) else default
+        variant = wasm.Variant.DYNAMIC if any(not wheel.pure for wheel in given) else default
     return targets.emscripten(platform or args.target, variant)
 
 
-def _wheels(args, plan: Plan, target: targets.Emscripten) -> list[wheels.WheelName]:
-    """The step's --wheel files, each checked against the interpreter it is for."""
-    named = []
+def _wheels(args) -> list[wheels.WheelName]:
+    """The step's --wheel files, by name."""
     for path in args.wheels:
         if not path.is_file():
             raise HarnessError(
                 f"{path} is not a file", hint="give the path of a .whl (wheel-wasm prints where it wrote one)"
             )
-        named.append(wheels.WheelName.parse(path.resolve()))
-    for wheel in named:
+    return [wheels.WheelName.parse(path.resolve()) for path in args.wheels]
+
+
+def _check_wheels(given: list[wheels.WheelName], plan: Plan, target: targets.Emscripten) -> None:
+    """Refuse, before anything is built, a wheel the target's interpreter cannot load."""
+    for wheel in given:
         wheels.check(wheel, plan.profile.series, plan.toolchain.version, target.variant is wasm.Variant.DYNAMIC)
-    return named
 
 
 def cmd_fetch(args, rest):
@@ -375,9 +382,10 @@ def cmd_build_wasm(args, rest):
 
 def _node_with_wheels(args) -> tuple[Build, list[str]]:
     """The node build the step names, and how to run it: from a virtual environment holding the --wheel files."""
-    target = _emscripten(args, "node")
+    chosen = _wheels(args)
+    target = _emscripten(args, "node", given=chosen)
     with planned(options.from_args(args)) as plan:
-        chosen = _wheels(args, plan, target)  # refused before anything is built
+        _check_wheels(chosen, plan, target)
         build = plan.requested(target)
         if not chosen:
             return build, build.command
@@ -477,9 +485,10 @@ def cmd_regrtest_wasi(args, rest):
 
 def cmd_demo(args, rest):
     # The page ships the -Os build: smaller, and no slower under V8 (bench-wasm's variants table).
-    target = _emscripten(args, "browser", default=wasm.Variant.SIZE)
+    chosen = _wheels(args)
+    target = _emscripten(args, "browser", default=wasm.Variant.SIZE, given=chosen)
     with planned(options.from_args(args)) as plan:
-        chosen = _wheels(args, plan, target)  # refused before anything is built
+        _check_wheels(chosen, plan, target)
         build = plan.requested(target)
         # The browser build's build python: the same tree and flavour, built already.
         native_python = native.interpreter(plan.build(targets.NATIVE, build.flavour).directory)

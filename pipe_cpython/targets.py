@@ -204,12 +204,12 @@ TARGETS: dict[str, Target] = {
 }
 # What `--target` and `--variant` name for the Emscripten steps (build-wasm, demo, ...).
 EMSCRIPTEN_PLATFORMS = sorted({platform for platform, _ in EMSCRIPTEN})
-EMSCRIPTEN_VARIANTS = {variant.key or "default": variant for variant in wasm.Variant}
+EMSCRIPTEN_VARIANTS = {variant.option: variant for variant in wasm.Variant}
 
 
 def emscripten(platform: str, variant: wasm.Variant) -> Emscripten:
     """The Emscripten target of `platform` in `variant`, or an error that says which exist."""
     if (platform, variant) not in EMSCRIPTEN:
-        have = ", ".join(f"{p} {v.key or 'default'}" for p, v in EMSCRIPTEN)
-        raise HarnessError(f"there is no {platform} build in the {variant.key} variant (have: {have})")
+        have = ", ".join(f"{p} {v.option}" for p, v in EMSCRIPTEN)
+        raise HarnessError(f"there is no {platform} build in the {variant.option} variant (have: {have})")
     return EMSCRIPTEN[platform, variant]

@@ -69,6 +69,11 @@ class Variant(enum.Enum):
         self.configure_args = configure_args
 
     @property
+    def option(self) -> str:
+        """Its name for --variant."""
+        return self.key or "default"
+
+    @property
     def pic(self) -> bool:
         """Whether every library must be compiled position-independent (side modules share their memory)."""
         return self is Variant.DYNAMIC

@@ -28,18 +28,22 @@ from . import download
 from .errors import HarnessError
 from .profiles import EmscriptenVersion, format_emscripten
 
-SERIES_ROOT = "xbuildenv"  # the archive's one top directory, as Pyodide's archives have it
-PYODIDE_ROOT = f"{SERIES_ROOT}/pyodide-root"
+ARCHIVE_TOP = "xbuildenv"  # the archive's one top directory, as Pyodide's archives have it
+PYODIDE_ROOT = f"{ARCHIVE_TOP}/pyodide-root"
 
 
 def abi(emscripten: EmscriptenVersion) -> str:
-    return "pipe_" + format_emscripten(emscripten).replace(".", "_")
+    return f"pipe_{_tag_version(emscripten)}"
 
 
 def platform_tags(emscripten: EmscriptenVersion) -> tuple[str, ...]:
     """The platform tags a wheel for the fork may carry: pyodide-build's wheel tag, then the compiler's."""
-    compiler = format_emscripten(emscripten).replace(".", "_")
-    return (f"pyemscripten_{abi(emscripten)}_wasm32", f"emscripten_{compiler}_wasm32")
+    return (f"pyemscripten_{abi(emscripten)}_wasm32", f"emscripten_{_tag_version(emscripten)}_wasm32")
+
+
+def _tag_version(emscripten: EmscriptenVersion) -> str:
+    """The version as a wheel tag spells it: 3_1_69."""
+    return format_emscripten(emscripten).replace(".", "_")
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def members(tree: Path, build_dir: Path, python: str, emscripten: EmscriptenVers
     data = sysconfigdata(build_dir)
     files = {
         f"{PYODIDE_ROOT}/Makefile.envs": makefile_envs(python, emscripten, data.stem).encode(),
-        f"{SERIES_ROOT}/requirements.txt": b"",
+        f"{ARCHIVE_TOP}/requirements.txt": b"",
         f"{install}/sysconfigdata/{data.name}": data.read_bytes(),
         f"{install}/include/python{series}/pyconfig.h": (build_dir / "pyconfig.h").read_bytes(),
     }
