@@ -35,12 +35,25 @@ SERIES = (
 
 def harness(session: nox.Session, step: str, *args: str) -> None:
     """Run one step of the harness with the interpreter nox itself runs on."""
-    session.run(sys.executable, "-m", "pipe_cpython", step, *args, external=True)
+    run_harness(session, sys.executable, step, *args, external=True)
+
+
+def run_harness(session: nox.Session, python: str, step: str, *args: str, **kwargs) -> None:
+    """Run a harness step; where the series' source cannot be reached here, the session is skipped with the
+    harness's reason (its exit status 3), never passed and never failed."""
+    reason = Path(session.create_tmp()) / "skip-reason"
+    reason.unlink(missing_ok=True)
+    session.run(
+        python, "-m", "pipe_cpython", step, *args, success_codes=[0, 3], env={"PIPE_CPYTHON_SKIP_REASON": str(reason)},
+        **kwargs,
+    )
+    if reason.exists():
+        session.skip(reason.read_text())
 
 
 def harness_options(posargs: list[str]) -> tuple[list[str], list[str]]:
     """`--wheel FILE` and `--variant NAME` in front of an interpreter's arguments are the harness's; the rest are
-    the interpreter's (`nox -s run-wasm -- --wheel W.whl -c 'import w'`)."""
+    the interpreter's (`nox -s run-wasm -- --wheel W.whl -c 'import w'`, `nox -s run -- --variant freethreaded`)."""
     options, rest = [], list(posargs)
     while len(rest) >= 2 and rest[0] in ("--wheel", "--variant"):
         options, rest = options + rest[:2], rest[2:]
@@ -67,14 +80,16 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def run(session: nox.Session) -> None:
-    """Run the patched interpreter: `nox -s run -- -c 'print(2 |> str)'`."""
-    harness(session, "run", "--", *session.posargs)
+    """Run the patched interpreter: `nox -s run -- -c 'print(2 |> str)'` (`-- --variant freethreaded ...`)."""
+    options, rest = harness_options(session.posargs)
+    harness(session, "run", *options, "--", *rest)
 
 
 @nox.session(python=False)
 def repl(session: nox.Session) -> None:
     """Drop into the patched interpreter's interactive prompt."""
-    harness(session, "run", "--", "-q", *session.posargs)
+    options, rest = harness_options(session.posargs)
+    harness(session, "run", *options, "--", "-q", *rest)
 
 
 @nox.session(python=False)
@@ -87,14 +102,24 @@ def venv(session: nox.Session) -> None:
 @nox.parametrize("cpython", SERIES)
 def conformance(session: nox.Session, cpython: str) -> None:
     """Run tests/conformance (the `|>` spec as unittest cases) in the patched interpreter."""
-    harness(session, "conformance", "--cpython", cpython, "--", *session.posargs)
+    options, rest = harness_options(session.posargs)
+    harness(session, "conformance", "--cpython", cpython, *options, "--", *rest)
 
 
 @nox.session(python=False, tags=["ci", "native"])
 @nox.parametrize("cpython", SERIES)
 def regrtest(session: nox.Session, cpython: str) -> None:
     """Run CPython's own grammar, AST, compiler and traceback tests on the patched build."""
-    harness(session, "regrtest", "--cpython", cpython, "--", *session.posargs)
+    options, rest = harness_options(session.posargs)
+    harness(session, "regrtest", "--cpython", cpython, *options, "--", *rest)
+
+
+@nox.session(name="free-threaded", python=False, tags=["ci", "native"])
+@nox.parametrize("cpython", SERIES[-1:])
+def free_threaded(session: nox.Session, cpython: str) -> None:
+    """The newest series built without the GIL (--disable-gil): tests/conformance and the grammar tests on it."""
+    harness(session, "conformance", "--cpython", cpython, "--variant", "freethreaded")
+    harness(session, "regrtest", "--cpython", cpython, "--variant", "freethreaded")
 
 
 @nox.session(tags=["ci", "native"])
@@ -102,7 +127,7 @@ def regrtest(session: nox.Session, cpython: str) -> None:
 def fuzz(session: nox.Session, cpython: str) -> None:
     """Fuzz patched against pristine: hypothesmith, stdlib mutants, pipe expressions (`-- --count N`)."""
     session.install("-e", ".[fuzz]")
-    session.run("python", "-m", "pipe_cpython", "fuzz", "--cpython", cpython, *session.posargs)
+    run_harness(session, "python", "fuzz", "--cpython", cpython, *session.posargs)
 
 
 @nox.session(name="fuzz-compiler", python=False, tags=["ci", "native"])
@@ -124,7 +149,7 @@ def realworld(session: nox.Session, cpython: str) -> None:
 def sanitizers(session: nox.Session, cpython: str) -> None:
     """ASan+UBSan build: conformance suite, grammar tests and fuzz inputs, failing on any report (`-- --count N`)."""
     session.install("-e", ".[fuzz]")
-    session.run("python", "-m", "pipe_cpython", "sanitizers", "--cpython", cpython, *session.posargs)
+    run_harness(session, "python", "sanitizers", "--cpython", cpython, *session.posargs)
 
 
 @nox.session(name="check-patches", python=False, tags=["ci", "native"])

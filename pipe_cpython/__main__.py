@@ -34,10 +34,16 @@ from . import (
     wheels,
     xbuildenv,
 )
-from .errors import HarnessError
+from .errors import HarnessError, Skipped
 from .options import Flavour
 from .plan import Build, Plan, planned
 from .versions import parse_request, series_dir
+
+# The exit status of a step that cannot run here (no source of its release, no build of its series for the
+# platform): a skip, not a failure. Where
+# SKIP_REASON_ENV names a file, the reason is written there too (the noxfile reports it as the session's skip).
+EXIT_SKIPPED = 3
+SKIP_REASON_ENV = "PIPE_CPYTHON_SKIP_REASON"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     log.set_verbosity(log.QUIET if args.quiet else log.VERBOSE if args.verbose else log.NORMAL)
     try:
         return args.func(args, passthrough) or 0
+    except Skipped as exc:
+        print(f"pipe-cpython: skipped: {exc}", file=sys.stderr)
+        if reason_file := os.environ.get(SKIP_REASON_ENV):
+            Path(reason_file).write_text(exc.message.replace("\n ", ""))
+        return EXIT_SKIPPED
     except HarnessError as exc:
         print(f"pipe-cpython: error: {exc}", file=sys.stderr)
         return 2
@@ -63,6 +74,13 @@ def parser() -> argparse.ArgumentParser:
     options.add_arguments(common)
     build = argparse.ArgumentParser(add_help=False)
     options.add_build_arguments(build)
+    native_options = argparse.ArgumentParser(add_help=False)
+    native_options.add_argument(
+        "--variant",
+        choices=sorted(targets.NATIVE_VARIANTS),
+        default="default",
+        help="default (with the GIL) or freethreaded (configure's --disable-gil; 3.13 on)",
+    )
     wasm_options = argparse.ArgumentParser(add_help=False)
     wasm_options.add_argument(
         "--target", choices=targets.EMSCRIPTEN_PLATFORMS, default="node", help="Emscripten platform"
@@ -96,14 +114,15 @@ def parser() -> argparse.ArgumentParser:
 
     step("fetch", cmd_fetch, "get pristine CPython sources into a git work tree")
     step("apply", cmd_apply, "apply patches/X.Y onto the release tag as the `pipe` branch", (common, build))
-    step("build", cmd_build, "build the patched native interpreter (args after -- go to configure)", (common, build))
-    step("run", cmd_run, "run the patched interpreter with the arguments after --", (common, build))
+    native_step = (common, build, native_options)
+    step("build", cmd_build, "build the patched native interpreter (args after -- go to configure)", native_step)
+    step("run", cmd_run, "run the patched interpreter with the arguments after --", native_step)
     venv_step = step(
-        "venv", cmd_venv, "a virtual environment of the patched interpreter, with pip; prints its path", (common, build)
+        "venv", cmd_venv, "a virtual environment of the patched interpreter, with pip; prints its path", native_step
     )
     venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
-    step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", (common, build))
-    step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", (common, build))
+    step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", native_step)
+    step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", native_step)
     full = step(
         "regrtest-full",
         cmd_regrtest_full,
@@ -297,11 +316,11 @@ def cmd_apply(args, rest):
 
 def cmd_build(args, rest):
     with planned(options.from_args(args, configure_args=rest)) as plan:
-        print(native.interpreter(plan.requested(targets.NATIVE).directory))
+        print(native.interpreter(plan.requested(targets.NATIVE_VARIANTS[args.variant]).directory))
 
 
 def cmd_run(args, rest):
-    return _run(args, rest, targets.NATIVE)
+    return _run(args, rest, targets.NATIVE_VARIANTS[args.variant])
 
 
 def _run(args, rest, target: targets.Target) -> int:
@@ -316,20 +335,22 @@ def _conformance(args, rest, target: targets.Target) -> int:
 
 def cmd_venv(args, rest):
     with planned(options.from_args(args)) as plan:
-        build = plan.requested(targets.NATIVE)
-        where = args.path or plan.cache.venv(build.tree.version, build.flavour.pristine)
+        target = targets.NATIVE_VARIANTS[args.variant]
+        build = plan.requested(target)
+        suffix = "" if target is targets.NATIVE else target.directory
+        where = args.path or plan.cache.venv(build.tree.version, build.flavour.pristine, suffix)
         venv = venvs.ensure(native.interpreter(build.directory), where.resolve())
     log.info(f"activate it with: . {venv / 'bin' / 'activate'}   (then pip install ... and python)")
     print(venv)
 
 
 def cmd_conformance(args, rest):
-    return _conformance(args, rest, targets.NATIVE)
+    return _conformance(args, rest, targets.NATIVE_VARIANTS[args.variant])
 
 
 def cmd_regrtest(args, rest):
     tests, regrtest_options = runner.split_regrtest_args(rest)
-    plan, build = _built(args, targets.NATIVE)
+    plan, build = _built(args, targets.NATIVE_VARIANTS[args.variant])
     tests = tests or list(plan.profile.grammar_tests)
     return runner.regrtest(native.interpreter(build.directory), tests, native.jobs(), regrtest_options)
 
@@ -391,7 +412,7 @@ def _node_with_wheels(args) -> tuple[Build, list[str]]:
             return build, build.command
         environment = plan.cache.venv(build.tree.version, build.flavour.pristine, target.directory)
         entry = wheels.node_environment(
-            build.directory, plan.profile.emscripten.entry_point, str(build.tree.version), environment
+            build.directory, plan.emscripten_profile.entry_point, str(build.tree.version), environment
         )
         wheels.install(chosen, wheels.site_packages(environment, plan.profile.series))
         return build, target.command(plan, entry.parent)
@@ -497,7 +518,7 @@ def cmd_demo(args, rest):
             demo.assemble(
                 build.directory,
                 output,
-                plan.profile.emscripten,
+                plan.emscripten_profile,
                 build.tree.path / "Lib",
                 native_python,
                 webstdlib.Form(args.stdlib),

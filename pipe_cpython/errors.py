@@ -19,3 +19,12 @@ class HarnessError(Exception):
         if self.hint:
             return f"{self.message}\n  hint: {self.hint}"
         return self.message
+
+
+class Skipped(HarnessError):
+    """What cannot be done here, as a fact rather than a failure: the step exits with EXIT_SKIPPED and this
+    message, and per-series sessions report a skip with it (never a pass)."""
+
+
+class SourceUnavailable(Skipped):
+    """No origin offers the release asked for and the cache holds none (the default series falls back)."""

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from . import emscripten, profiles, project, sources
 from .cache import CACHE_ENV, Cache, default_root
-from .versions import Request, parse_request, series_dir
+from .errors import HarnessError
+from .versions import Request, available_series, parse_request, series_dir
 
 
 class Flavour(enum.Enum):
@@ -38,14 +39,18 @@ class Options:
     # Only `build` takes configure arguments (after --); every other step builds with none.
     configure_args: tuple[str, ...] = ()
     emscripten_suite: str = emscripten.DEFAULT_SUITE
+    # When no version was asked for: the older series to fall back on, newest first, if `request`'s source
+    # cannot be reached (the newest series is the default wherever it can be fetched).
+    fallbacks: tuple[Request, ...] = ()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every step takes (the source, the cache, the patches, verbosity)."""
     parser.add_argument(
         "--cpython",
-        default=os.environ.get("PIPE_CPYTHON_VERSION", "3.13"),
-        help="series (3.13: newest release) or release (3.13.5); env PIPE_CPYTHON_VERSION",
+        default=os.environ.get("PIPE_CPYTHON_VERSION"),
+        help="series (3.14: newest release) or release (3.14.7); env PIPE_CPYTHON_VERSION; default: the newest "
+        "series in patches/ whose source can be reached",
     )
     parser.add_argument(
         "--source",
@@ -100,13 +105,15 @@ def from_args(args: argparse.Namespace, need_series: bool = True, configure_args
     `need_series` is False for the steps that make a series (export, rebase); they need the profile all the
     same, which says what a series never exports (its generated files).
     """
-    request = parse_request(args.cpython)
     patches = args.patches.resolve()
+    requests = [parse_request(args.cpython)] if args.cpython else default_requests(patches)
+    request = requests[0]
     if need_series:
         series_dir(request, patches)
     profiles.profile(request.series)
     return Options(
         request=request,
+        fallbacks=tuple(requests[1:]),
         origins=tuple(sources.parse_origins(args.source)),
         sha256=args.sha256,
         patches=patches,
@@ -118,3 +125,11 @@ def from_args(args: argparse.Namespace, need_series: bool = True, configure_args
         configure_args=tuple(configure_args),
         emscripten_suite=args.emscripten_suite,
     )
+
+
+def default_requests(patches: Path) -> list[Request]:
+    """Every series that has a patch series and a profile, newest first: what no --cpython means."""
+    known = [series for series in available_series(patches) if series in profiles.PROFILES]
+    if not known:
+        raise HarnessError(f"no patch series with a profile under {patches}", hint="pass --cpython X.Y")
+    return [parse_request(series) for series in reversed(known)]

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache as cache_mod
-from . import deps, emscripten, native, patches, profiles, project, runner, sources, wasi
-from .errors import HarnessError
+from . import deps, emscripten, log, native, patches, profiles, project, runner, sources, wasi
+from .errors import HarnessError, Skipped, SourceUnavailable
 from .options import Flavour, Options
-from .profiles import SeriesProfile, WasiProfile
+from .profiles import EmscriptenProfile, SeriesProfile, WasiProfile
 from .sources import WorkTree
 from .targets import NATIVE, Target
 from .toolchain import Toolchain
@@ -56,7 +56,16 @@ class Plan:
     def source(self) -> WorkTree:
         """The work tree of the newest release the request matches (fetched once), as upstream tagged it."""
         options = self.options
-        return sources.work_tree(options.request, list(options.origins), self.cache, options.sha256)
+        requests = (options.request, *options.fallbacks)
+        for request, older in zip(requests, requests[1:]):
+            try:
+                return sources.work_tree(request, list(options.origins), self.cache, options.sha256)
+            except SourceUnavailable:
+                log.warn(
+                    f"no source offers CPython {request} here; building {older}, the newest series that can be "
+                    f"fetched (for {request}: ./nox -s build -- --cpython {request} --source Python-{request}.N.tar.xz)"
+                )
+        return sources.work_tree(requests[-1], list(options.origins), self.cache, options.sha256)
 
     @functools.cached_property
     def profile(self) -> SeriesProfile:
@@ -71,17 +80,26 @@ class Plan:
     def toolchain(self) -> Toolchain:
         return emscripten.find(
             self.source.version.series,
-            self.profile.emscripten,
+            self.emscripten_profile,
             self.cache.toolchains,
             [self.cache.root, project.ROOT],
             self.options.emscripten_suite,
         )
 
     @functools.cached_property
+    def emscripten_profile(self) -> EmscriptenProfile:
+        if self.profile.emscripten is None:
+            raise Skipped(
+                f"CPython {self.profile.series} has no Emscripten build in the harness yet (README.md, 'WebAssembly')",
+                hint=f"add an EmscriptenProfile to its profile in {profiles.PROFILES_FILE} once it builds",
+            )
+        return self.profile.emscripten
+
+    @functools.cached_property
     def wasi_profile(self) -> WasiProfile:
         if self.profile.wasi is None:
-            raise HarnessError(
-                f"CPython {self.profile.series} has no WASI build here (README.md, 'WASI')",
+            raise Skipped(
+                f"CPython {self.profile.series} has no WASI build in the harness yet (README.md, 'WASI')",
                 hint=f"add a WasiProfile to its profile in {profiles.PROFILES_FILE} once it builds",
             )
         return self.profile.wasi

@@ -109,10 +109,13 @@ class SeriesProfile:
     regen_targets: tuple[str, ...]
     # CPython's own tests that exercise what the patch series touches, as this series names them.
     grammar_tests: tuple[str, ...]
-    emscripten: EmscriptenProfile
-    # None where the series has no WASI build (say so in README.md's WASI section).
+    # None where the harness has no build of the series for that platform yet (say so in README.md): its steps
+    # are skipped with that reason.
+    emscripten: EmscriptenProfile | None = None
     wasi: WasiProfile | None = None
     fuzzer: FuzzerProfile = FuzzerProfile()
+    # Whether configure takes --disable-gil (PEP 703: experimental in 3.13, supported from 3.14 by PEP 779).
+    free_threading: bool = False
 
     def regrtest_allowlist(self, platform: str = "emscripten") -> Path:
         """The reviewed list of CPython tests that fail on a WebAssembly platform for this series, with reasons."""
@@ -159,6 +162,17 @@ PROFILES = {
         # With mimalloc (new in 3.13), sys.stdout and friends are None under node.
         emscripten=EmscriptenProfile(minimum=(3, 1, 19), configure_flags=("--without-mimalloc",)),
         wasi=WasiProfile(),
+        free_threading=True,
+    ),
+    "3.14": SeriesProfile(
+        series="3.14",
+        generated_files=(*_GENERATED, "Include/internal/pycore_token.h"),
+        regen_targets=_REGEN,
+        # New in 3.14, and touched by the series: template strings and deferred annotations take pipes.
+        grammar_tests=(*_GRAMMAR_TESTS, "test_tstring", "test_annotationlib"),
+        # No WebAssembly build yet: Platforms/emscripten/config.toml pins Emscripten 4.0.12 (Debian trixie has
+        # 3.1.69; forky and sid 6.0.5), and the build is an ES module, python.mjs (README.md, 'WebAssembly').
+        free_threading=True,
     ),
 }
 
@@ -178,8 +192,8 @@ def profile(series: str) -> SeriesProfile:
 def for_tree(series: str, tree: Path) -> SeriesProfile:
     """The series' profile with what the CPython tree itself says overlaid (its WebAssembly layouts and pin)."""
     base = profile(series)
-    emscripten = _laid_out(base.emscripten, tree, EMSCRIPTEN_DIRS, CONFIG_SITE)
-    pinned = tree_emscripten_pin(tree / emscripten.config_dir)
+    emscripten = base.emscripten and _laid_out(base.emscripten, tree, EMSCRIPTEN_DIRS, CONFIG_SITE)
+    pinned = emscripten and tree_emscripten_pin(tree / emscripten.config_dir)
     if pinned:
         emscripten = dataclasses.replace(emscripten, pinned=pinned)
     wasi = base.wasi and _laid_out(base.wasi, tree, WASI_DIRS, WASI_CONFIG_SITE)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import debian, download, gitrepo, log
 from .cache import Cache
-from .errors import HarnessError
+from .errors import HarnessError, SourceUnavailable
 from .stamps import Stamp
 from .versions import Request, Version, newest_first
 
@@ -86,9 +86,10 @@ def work_tree(request: Request, origins: list[Origin], cache: Cache, sha256: str
     if cached:
         log.warn(f"no source could be reached; using the cached CPython {cached[0]}")
         return WorkTree(cache.work_tree(cached[0]), cached[0])
-    raise HarnessError(
+    raise SourceUnavailable(
         f"no source offers CPython {request}:\n  " + "\n  ".join(failures),
-        hint="pass --source with a reachable git URL, a release tarball, or debian",
+        hint=f"pass --source with a reachable git URL, or a release tarball: --cpython {request} "
+        "--source Python-X.Y.Z.tar.xz",
     )
 
 
@@ -141,7 +142,7 @@ def git_releases(url: str) -> list[Version]:
 def _from_git(url: str, request: Request, cache: Cache) -> WorkTree:
     candidates = newest_first(request, git_releases(url))
     if not candidates:
-        raise HarnessError(f"{url} has no release tag for CPython {request}")
+        raise SourceUnavailable(f"{url} has no release tag for CPython {request}")
     version = candidates[0]
     if tree := existing(cache, version):
         return tree
@@ -180,7 +181,7 @@ def _from_release_tarball(
     checksum = _checked_sha256(tarball, cache, sha256, origin)
     version = _tarball_version(tarball)
     if not request.matches(version):
-        raise HarnessError(f"{tarball.name} holds CPython {version}, not {request}")
+        raise SourceUnavailable(f"{tarball.name} holds CPython {version}, not {request}")
     if tree := existing(cache, version):
         return tree
     final = cache.work_tree(version)

@@ -58,6 +58,27 @@ class Native(Target):
         return [str(native.interpreter(directory))]
 
 
+class FreeThreaded(Native):
+    """The native interpreter without the GIL (configure's --disable-gil), where the series' profile has it."""
+
+    name = directory = "native-freethreaded"
+    label = "native, free-threaded"
+    CONFIGURE_ARGS = ("--disable-gil",)
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        if not plan.profile.free_threading:
+            raise HarnessError(
+                f"CPython {plan.profile.series} has no free-threaded build (configure's --disable-gil is new in 3.13)",
+                hint="build the default variant, or a series from 3.13 on",
+            )
+        native.build(
+            plan.prepared(flavour),
+            directory,
+            configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
+            allow_missing_modules=plan.options.allow_missing_modules,
+        )
+
+
 class Sanitized(Native):
     """The native interpreter with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's or clang's).
 
@@ -140,11 +161,12 @@ class Emscripten(Target):
         self.label = ", ".join(filter(None, ("WebAssembly", platform, variant.label)))
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        profile = plan.emscripten_profile  # first: a series without an Emscripten build is refused before any build
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
         build_python = plan.build(NATIVE, flavour)
         wasm.build(
             plan.prepared(flavour),
-            plan.profile.emscripten,
+            profile,
             plan.cache,
             directory,
             self.platform,
@@ -154,7 +176,7 @@ class Emscripten(Target):
         )
 
     def output(self, plan: Plan, directory: Path) -> Path:
-        return directory / plan.profile.emscripten.entry_point
+        return directory / plan.emscripten_profile.entry_point
 
     def command(self, plan: Plan, directory: Path) -> list[str] | None:
         if self.platform != "node":
@@ -191,6 +213,7 @@ class Wasi(Target):
 
 
 NATIVE = Native()
+FREE_THREADED = FreeThreaded()
 EMSCRIPTEN = {
     (platform, variant): Emscripten(platform, variant) for platform in ("node", "browser") for variant in wasm.Variant
 }
@@ -200,8 +223,10 @@ WASI = Wasi()
 SANITIZED = Sanitized()
 LIBFUZZER = LibFuzzer()
 TARGETS: dict[str, Target] = {
-    target.name: target for target in (NATIVE, SANITIZED, LIBFUZZER, *EMSCRIPTEN.values(), WASI)
+    target.name: target for target in (NATIVE, FREE_THREADED, SANITIZED, LIBFUZZER, *EMSCRIPTEN.values(), WASI)
 }
+# What `--variant` names for the native steps (build, run, venv, conformance, regrtest).
+NATIVE_VARIANTS: dict[str, Target] = {"default": NATIVE, "freethreaded": FREE_THREADED}
 # What `--target` and `--variant` name for the Emscripten steps (build-wasm, demo, ...).
 EMSCRIPTEN_PLATFORMS = sorted({platform for platform, _ in EMSCRIPTEN})
 EMSCRIPTEN_VARIANTS = {variant.option: variant for variant in wasm.Variant}

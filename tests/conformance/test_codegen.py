@@ -116,11 +116,13 @@ class DisTests(unittest.TestCase):
         self.assertEqual(opnames("x |> f |> g |> h").count("CALL"), 3)
 
     def test_magic_number_is_upstreams(self):
-        # The fork changes no bytecode, so it keeps CPython's own magic for this version.
-        self.assertEqual(len(importlib.util.MAGIC_NUMBER), 4)
-        from importlib._bootstrap_external import _RAW_MAGIC_NUMBER, MAGIC_NUMBER
-
-        self.assertEqual(MAGIC_NUMBER[:2], _RAW_MAGIC_NUMBER.to_bytes(4, "little")[:2])
+        # The fork changes no bytecode, so it keeps the magic number of the series' final releases, read from
+        # pristine sources (3.11.2's _bootstrap_external.py, 3.13.15's, 3.14.7's pycore_magic_number.h).
+        upstream = {(3, 11): 3495, (3, 13): 3571, (3, 14): 3627}
+        series = sys.version_info[:2]
+        if series not in upstream:
+            self.skipTest(f"no upstream magic number recorded for {series}")
+        self.assertEqual(importlib.util.MAGIC_NUMBER, upstream[series].to_bytes(2, "little") + b"\r\n")
 
     def test_call_specializes(self):
         def hot(v):
@@ -459,7 +461,8 @@ class DeepChainTests(unittest.TestCase):
         for stages in (3_000, 10_000, 100_000):
             with self.subTest(stages=stages):
                 self.assertEqual(compile_outcome("0" + " |> f" * stages), compile_outcome("0" + " | f" * stages))
-        self.assertRegex(compile_outcome("0" + " |> f" * 10_000), "^RecursionError")
+        # 3.14's compiler checks the C stack instead of counting levels, so its limit is deeper.
+        self.assertRegex(compile_outcome("0" + " |> f" * 100_000), "^RecursionError")
 
     def test_very_long_line(self):
         self.assertEqual(eval("'" + "x" * 10_000_000 + "' |> len"), 10_000_000)

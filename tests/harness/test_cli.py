@@ -21,7 +21,7 @@ def test_version_without_series_names_nearest_before_any_download(capsys, tmp_pa
     assert main(["build", "--cpython", "3.15", "--cache", str(tmp_path / "c"), "--source", "nowhere"]) == 2
     err = capsys.readouterr().err
     assert "CPython 3.15 has no patch series (have: " in err
-    assert "--from 3.13 --cpython 3.15" in err
+    assert "--from 3.14 --cpython 3.15" in err
     assert not (tmp_path / "c").exists()
 
 

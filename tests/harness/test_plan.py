@@ -200,12 +200,12 @@ def test_the_plan_holds_the_cache_lock_until_it_closes(tmp_path, release_3_14):
 
 
 def test_a_series_without_a_profile_says_what_to_add_before_any_work(tmp_path, capsys):
-    upstream, _ = fake_release(tmp_path, "3.14.0")
+    upstream, _ = fake_release(tmp_path, "3.15.0")
     cache = tmp_path / "cache"
-    argv = ["build", "--cpython", "3.14", "--source", f"file://{upstream}", "--cache", str(cache)]
+    argv = ["build", "--cpython", "3.15", "--source", f"file://{upstream}", "--cache", str(cache)]
     assert main([*argv, "--patches", str(tmp_path / "patches")]) == 2
     err = capsys.readouterr().err
-    assert "no profile of CPython 3.14 (have: 3.11, 3.13)" in err
+    assert "no profile of CPython 3.15 (have: 3.11, 3.13, 3.14)" in err
     assert "PROFILES" in err and "profiles.py" in err
     assert not cache.exists()
 
@@ -222,6 +222,6 @@ def test_every_profile_names_what_the_build_needs():
 
 def test_porting_to_a_series_without_a_profile_asks_for_the_profile_first(tmp_path, capsys):
     cache = tmp_path / "cache"
-    assert main(["rebase", "--cpython", "3.14", "--from", "3.13", "--cache", str(cache)]) == 2
-    assert "no profile of CPython 3.14" in capsys.readouterr().err
+    assert main(["rebase", "--cpython", "3.15", "--from", "3.14", "--cache", str(cache)]) == 2
+    assert "no profile of CPython 3.15" in capsys.readouterr().err
     assert not cache.exists()
