@@ -44,7 +44,13 @@ def run_harness(session: nox.Session, python: str, step: str, *args: str, **kwar
     reason = Path(session.create_tmp()) / "skip-reason"
     reason.unlink(missing_ok=True)
     session.run(
-        python, "-m", "pipe_cpython", step, *args, success_codes=[0, 3], env={"PIPE_CPYTHON_SKIP_REASON": str(reason)},
+        python,
+        "-m",
+        "pipe_cpython",
+        step,
+        *args,
+        success_codes=[0, 3],
+        env={"PIPE_CPYTHON_SKIP_REASON": str(reason)},
         **kwargs,
     )
     if reason.exists():
@@ -94,8 +100,21 @@ def repl(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def venv(session: nox.Session) -> None:
-    """Make a virtual environment of the patched interpreter, with pip, and print its path (`-- --path DIR`)."""
+    """Make a virtual environment of the patched interpreter, with pip, pytest and its |> plugin; print its path."""
     harness(session, "venv", *session.posargs)
+
+
+@nox.session(python=False)
+def kernel(session: nox.Session) -> None:
+    """Register the fork's virtual environment as a Jupyter kernel, "Python X.Y.Z with |>" (`-- --prefix DIR`)."""
+    harness(session, "kernel", *session.posargs)
+
+
+@nox.session(name="tools-test", python=False, tags=["ci", "native"])
+@nox.parametrize("cpython", SERIES)
+def tools_test(session: nox.Session, cpython: str) -> None:
+    """pytest's |> plugin under pytester, and a notebook with pipes through the fork's Jupyter kernel (nbclient)."""
+    harness(session, "tools-test", "--cpython", cpython, "--", *session.posargs)
 
 
 @nox.session(python=False, tags=["ci", "native"])

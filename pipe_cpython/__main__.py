@@ -17,6 +17,7 @@ from . import (
     ci,
     demo,
     deps,
+    devtools,
     fullsuite,
     fuzz,
     libfuzzer,
@@ -121,6 +122,19 @@ def parser() -> argparse.ArgumentParser:
         "venv", cmd_venv, "a virtual environment of the patched interpreter, with pip; prints its path", native_step
     )
     venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
+    kernel = step(
+        "kernel",
+        cmd_kernel,
+        "register the fork's virtual environment as a Jupyter kernel ('Python X.Y.Z with |>'); prints its name",
+        native_step,
+    )
+    kernel.add_argument("--prefix", type=Path, help="register under PREFIX/share/jupyter (default: for the user)")
+    step(
+        "tools-test",
+        cmd_tools_test,
+        "pytest's |> plugin (pytester) and a notebook through the fork's Jupyter kernel, in a venv of the fork",
+        native_step,
+    )
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", native_step)
     step("regrtest", cmd_regrtest, "run CPython's grammar-related tests (or those after --)", native_step)
     full = step(
@@ -333,15 +347,40 @@ def _conformance(args, rest, target: targets.Target) -> int:
     return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, target.label)
 
 
-def cmd_venv(args, rest):
+def _venv(args, purpose: str = "") -> tuple[Build, Path]:
+    """The step's native build and a virtual environment of it (the user's, or one kept for a `purpose`)."""
     with planned(options.from_args(args)) as plan:
         target = targets.NATIVE_VARIANTS[args.variant]
         build = plan.requested(target)
-        suffix = "" if target is targets.NATIVE else target.directory
-        where = args.path or plan.cache.venv(build.tree.version, build.flavour.pristine, suffix)
-        venv = venvs.ensure(native.interpreter(build.directory), where.resolve())
+        suffix = "-".join(filter(None, ("" if target is targets.NATIVE else target.directory, purpose)))
+        where = getattr(args, "path", None) or plan.cache.venv(build.tree.version, build.flavour.pristine, suffix)
+        return build, venvs.ensure(native.interpreter(build.directory), where.resolve())
+
+
+def cmd_venv(args, rest):
+    build, venv = _venv(args)
+    if not build.flavour.pristine:
+        try:
+            devtools.install_pytest_plugin(venv)
+        except HarnessError as exc:
+            log.warn(f"the environment works, but without pytest's |> plugin: {exc}")
     log.info(f"activate it with: . {venv / 'bin' / 'activate'}   (then pip install ... and python)")
     print(venv)
+
+
+def cmd_kernel(args, rest):
+    build, venv = _venv(args)
+    variant = "" if args.variant == "default" else args.variant
+    name = devtools.kernel_name(str(build.tree.version), variant)
+    label = " ".join(filter(None, ("Python", str(build.tree.version), variant, "with |>")))
+    devtools.register_kernel(venv, name, label, args.prefix)
+    log.info(f"pick {label!r} in Jupyter (kernel {name}; `jupyter kernelspec remove {name}` to drop it)")
+    print(name)
+
+
+def cmd_tools_test(args, rest):
+    _, venv = _venv(args, "tools")
+    return devtools.run_tests(venv, rest)
 
 
 def cmd_conformance(args, rest):

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache as cache_mod
 from . import deps, emscripten, log, native, patches, profiles, project, runner, sources, wasi
-from .errors import HarnessError, Skipped, SourceUnavailable
+from .errors import Skipped, SourceUnavailable
 from .options import Flavour, Options
 from .profiles import EmscriptenProfile, SeriesProfile, WasiProfile
 from .sources import WorkTree
@@ -57,7 +58,7 @@ class Plan:
         """The work tree of the newest release the request matches (fetched once), as upstream tagged it."""
         options = self.options
         requests = (options.request, *options.fallbacks)
-        for request, older in zip(requests, requests[1:]):
+        for request, older in itertools.pairwise(requests):
             try:
                 return sources.work_tree(request, list(options.origins), self.cache, options.sha256)
             except SourceUnavailable:

@@ -1,0 +1,59 @@
+"""The fork in the tools Python developers run on their code: pytest, with the project's plugin, and Jupyter.
+
+Every virtual environment the harness makes of the fork gets pytest and the plugin in
+plugins/pytest-pipe-operator (pytest's assertion rewriter does not know `|>` on its own:
+collecting `assert x |> f == y` fails with `KeyError: <class 'ast.Pipe'>`). The same
+environment can be registered as a Jupyter kernel. The pins are what the tests ran with.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from . import log, project
+from .errors import HarnessError
+
+PYTEST = "pytest==9.2.0"
+JUPYTER = ("ipykernel==7.4.0", "nbclient==0.11.0", "nbformat==5.10.4")
+
+
+def pip_install(venv: Path, *requirements: str) -> None:
+    """pip install into the environment, quietly; pip's own message when it fails (no index, no wheel)."""
+    command = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    result = subprocess.run([*command, *requirements], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise HarnessError(
+            f"pip could not install {' '.join(requirements)} into {venv}:\n{result.stderr.strip()}",
+            hint=f"install them later with {venv}/bin/python -m pip install {' '.join(requirements)}",
+        )
+
+
+def install_pytest_plugin(venv: Path) -> None:
+    with log.step(f"installing {PYTEST} and the pytest plugin for |> into {venv}"):
+        pip_install(venv, PYTEST, str(project.PYTEST_PLUGIN))
+
+
+def kernel_name(version: str, variant: str = "") -> str:
+    return "-".join(filter(None, ("pipe-cpython", version, variant)))
+
+
+def register_kernel(venv: Path, name: str, display_name: str, prefix: Path | None = None) -> None:
+    """Register the environment as a Jupyter kernel: for the user, or under `prefix` (share/jupyter/kernels)."""
+    with log.step(f"installing {', '.join(JUPYTER)} into {venv}"):
+        pip_install(venv, *JUPYTER)
+    where = ["--prefix", str(prefix)] if prefix else ["--user"]
+    command = [str(venv / "bin" / "python"), "-m", "ipykernel", "install", *where, "--name", name]
+    with log.step(f"registering the Jupyter kernel {name!r} ({display_name})"):
+        subprocess.run([*command, "--display-name", display_name], check=True, capture_output=True)
+
+
+def run_tests(venv: Path, args: list[str]) -> int:
+    """The plugin's tests (pytester) and tests/tools (the kernel, through nbclient), with the environment's pytest."""
+    install_pytest_plugin(venv)
+    pip_install(venv, *JUPYTER)
+    tests = [str(project.PYTEST_PLUGIN / "tests"), str(project.TOOLS_TESTS)]
+    command = [str(venv / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", *tests, *args]
+    log.detail(" ".join(command))
+    return subprocess.run(command, cwd=project.ROOT, stdout=sys.stdout, stderr=sys.stderr).returncode
