@@ -103,6 +103,10 @@ def parser() -> argparse.ArgumentParser:
         help="a wheel to install for the interpreter (repeat for more): pure Python, or built by wheel-wasm",
     )
     options.add_emscripten_arguments(wasm_options)
+    # Which build the step is about, so that without --cpython it takes the newest series that has one.
+    wasm_options.set_defaults(platform="emscripten")
+    wasi_options = argparse.ArgumentParser(add_help=False)
+    wasi_options.set_defaults(platform="wasi")
 
     top = argparse.ArgumentParser(prog="python -m pipe_cpython", description=__doc__)
     options.set_defaults(top)
@@ -177,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
         (common, build, wasm_options),
     )
     wheel_step.add_argument("project", help="a project directory, an sdist, or a requirement (markupsafe==3.0.2)")
-    wasi_step = (common, build)
+    wasi_step = (common, build, wasi_options)
     step("build-wasi", cmd_build_wasi, "build the patched interpreter for WASI (wasm32-wasip1)", wasi_step)
     step("run-wasi", cmd_run_wasi, "run the WASI interpreter under wasmtime with the arguments after --", wasi_step)
     step("conformance-wasi", cmd_conformance_wasi, "run tests/conformance in the WASI interpreter", wasi_step)
@@ -269,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
         (common, wasm_options),
     )
     paths.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    paths.set_defaults(platform=None)  # every target's paths: the default series is the native one
     steps.add_parser(
         "ci-matrix", help="the GitHub Actions matrix from `nox -l --json -t ci` on stdin", description=ci.__doc__
     ).set_defaults(func=cmd_ci_matrix, quiet=False, verbose=False)

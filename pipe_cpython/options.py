@@ -74,7 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def set_defaults(parser: argparse.ArgumentParser) -> None:
     """What a step without the build or Emscripten options means by them, so every step reads the same names."""
     parser.set_defaults(
-        clean=False, force=False, allow_missing_modules=False, pristine=False, emscripten_suite=emscripten.DEFAULT_SUITE
+        clean=False,
+        force=False,
+        allow_missing_modules=False,
+        pristine=False,
+        emscripten_suite=emscripten.DEFAULT_SUITE,
+        platform=None,
     )
 
 
@@ -106,7 +111,7 @@ def from_args(args: argparse.Namespace, need_series: bool = True, configure_args
     same, which says what a series never exports (its generated files).
     """
     patches = args.patches.resolve()
-    requests = [parse_request(args.cpython)] if args.cpython else default_requests(patches)
+    requests = [parse_request(args.cpython)] if args.cpython else default_requests(patches, args.platform)
     request = requests[0]
     if need_series:
         series_dir(request, patches)
@@ -127,9 +132,14 @@ def from_args(args: argparse.Namespace, need_series: bool = True, configure_args
     )
 
 
-def default_requests(patches: Path) -> list[Request]:
-    """Every series that has a patch series and a profile, newest first: what no --cpython means."""
-    known = [series for series in available_series(patches) if series in profiles.PROFILES]
+def default_requests(patches: Path, platform: str | None = None) -> list[Request]:
+    """Every series that has a patch series and a profile (with a build for `platform`, 'emscripten' or 'wasi',
+    when the step is about one), newest first: what no --cpython means."""
+    known = [
+        series
+        for series in available_series(patches)
+        if series in profiles.PROFILES and (platform is None or getattr(profiles.PROFILES[series], platform))
+    ]
     if not known:
         raise HarnessError(f"no patch series with a profile under {patches}", hint="pass --cpython X.Y")
     return [parse_request(series) for series in reversed(known)]

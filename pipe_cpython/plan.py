@@ -156,6 +156,7 @@ class Plan:
         flavour = flavour or self.options.flavour
         key = (target.name, flavour)
         if key not in self._builds:
+            target.check(self)
             deps.ensure_groups(target.package_groups)
             directory = self.directory(target, flavour)
             if clean:

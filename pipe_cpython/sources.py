@@ -22,8 +22,9 @@ from .versions import Request, Version, newest_first
 GITHUB_URL = "https://github.com/python/cpython"
 _TARBALL = re.compile(r"\.(tar\.xz|tar\.gz|tgz|tar\.bz2)$")
 _RECORD = "pipe-cpython-source.json"
-# Origins that failed in this process, with why: probed once per command.
-_UNREACHABLE: dict[Origin, str] = {}
+# Origins that failed in this process for a request, with why: probed once per command and request (an origin
+# that lacks the newest series may still offer the one the default falls back to).
+_UNREACHABLE: dict[tuple[Origin, Request], str] = {}
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def work_tree(request: Request, origins: list[Origin], cache: Cache, sha256: str
         return tree
     failures = []
     for origin in origins:
-        if origin in _UNREACHABLE:
-            failures.append(f"{origin}: {_UNREACHABLE[origin]}")
+        if (origin, request) in _UNREACHABLE:
+            failures.append(f"{origin}: {_UNREACHABLE[origin, request]}")
             continue
         try:
             return _work_tree_from(origin, request, cache, sha256)
@@ -80,7 +81,7 @@ def work_tree(request: Request, origins: list[Origin], cache: Cache, sha256: str
             reason = exc.message.splitlines()[0]
             failures.append(f"{origin}: {reason}")
             # Said once: a command that needs the source again (patched and pristine, say) does not probe again.
-            _UNREACHABLE[origin] = reason
+            _UNREACHABLE[origin, request] = reason
             log.info(f"{origin.kind} source unavailable ({reason}); trying the next")
     cached = newest_first(request, cache.cached_versions())
     if cached:

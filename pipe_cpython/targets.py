@@ -27,6 +27,10 @@ class Target(ABC):
     # unpack the source itself).
     package_groups: tuple[str, ...] = ("native",)
 
+    def check(self, plan: Plan) -> None:  # noqa: B027 (most targets build for every series)
+        """Raise when the plan's series has no such build (Skipped where that is a fact, not a failure); called
+        before anything is installed or built."""
+
     @abstractmethod
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         """Build into `directory`, incrementally, asking the plan for the prepared tree and other builds."""
@@ -65,12 +69,14 @@ class FreeThreaded(Native):
     label = "native, free-threaded"
     CONFIGURE_ARGS = ("--disable-gil",)
 
-    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+    def check(self, plan: Plan) -> None:
         if not plan.profile.free_threading:
             raise HarnessError(
                 f"CPython {plan.profile.series} has no free-threaded build (configure's --disable-gil is new in 3.13)",
                 hint="build the default variant, or a series from 3.13 on",
             )
+
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         native.build(
             plan.prepared(flavour),
             directory,
@@ -160,13 +166,15 @@ class Emscripten(Target):
         self.directory = f"wasm-{platform}{suffix}"
         self.label = ", ".join(filter(None, ("WebAssembly", platform, variant.label)))
 
+    def check(self, plan: Plan) -> None:
+        plan.emscripten_profile  # noqa: B018 (raises for a series without an Emscripten build)
+
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
-        profile = plan.emscripten_profile  # first: a series without an Emscripten build is refused before any build
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
         build_python = plan.build(NATIVE, flavour)
         wasm.build(
             plan.prepared(flavour),
-            profile,
+            plan.emscripten_profile,
             plan.cache,
             directory,
             self.platform,
@@ -192,13 +200,15 @@ class Wasi(Target):
     name = directory = "wasi"
     label = "WASI"
 
+    def check(self, plan: Plan) -> None:
+        plan.wasi_profile  # noqa: B018 (raises for a series without a WASI build)
+
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
-        profile = plan.wasi_profile  # first: a series without a WASI build is refused before anything is built
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.
         build_python = plan.build(NATIVE, flavour)
         wasi.build(
             plan.prepared(flavour),
-            profile,
+            plan.wasi_profile,
             directory,
             plan.wasi_toolchain,
             native.interpreter(build_python.directory),

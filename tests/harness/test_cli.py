@@ -1,12 +1,13 @@
 """The command line's handling of bad input: exit status 2 and a message, never a traceback."""
 
 import argparse
+import dataclasses
 import json
 
 import pytest
 
-from pipe_cpython import deps
-from pipe_cpython.__main__ import main, parser
+from pipe_cpython import deps, options, profiles
+from pipe_cpython.__main__ import EXIT_SKIPPED, SKIP_REASON_ENV, main, parser
 from pipe_cpython.errors import HarnessError
 
 
@@ -73,3 +74,39 @@ def test_a_command_from_elsewhere_counts_as_its_package(monkeypatch):
     assert deps.missing(["nodejs", "npm"]) == []
     monkeypatch.setattr(deps.shutil, "which", lambda name: None)
     assert deps.missing(["nodejs", "npm"]) == ["nodejs", "npm"], "no dpkg, no command: both are missing"
+
+
+def test_without_cpython_the_newest_reachable_series_is_built_and_the_fallback_said(capsys, fake_upstream, tmp_path):
+    # The fake upstream offers 3.13 only: the newest series (3.14) cannot be fetched from it.
+    assert main(["fetch", "--source", f"file://{fake_upstream}", "--cache", str(tmp_path / "c")]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("cpython-3.13.99")
+    [line] = [line for line in err.splitlines() if "no source offers CPython 3.14" in line]
+    assert "building 3.13" in line and "--cpython 3.14 --source Python-3.14.N.tar.xz" in line
+
+
+def test_a_series_whose_source_cannot_be_reached_is_a_skip_with_its_reason(
+    capsys, fake_upstream, tmp_path, monkeypatch
+):
+    reason = tmp_path / "reason"
+    monkeypatch.setenv(SKIP_REASON_ENV, str(reason))
+    argv = ["build", "--cpython", "3.14", "--source", f"file://{fake_upstream}", "--cache", str(tmp_path / "c")]
+    assert main(argv) == EXIT_SKIPPED == 3
+    assert "pipe-cpython: skipped: " in capsys.readouterr().err
+    assert "has no release tag for CPython 3.14" in reason.read_text()
+
+
+def test_a_platform_the_series_has_no_build_for_is_a_skip_before_anything_is_built(
+    capsys, fake_upstream, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(profiles.PROFILES, "3.13", dataclasses.replace(profiles.PROFILES["3.13"], wasi=None))
+    cache = tmp_path / "c"
+    assert main(["build-wasi", "--cpython", "3.13", "--source", f"file://{fake_upstream}", "--cache", str(cache)]) == 3
+    assert "CPython 3.13 has no WASI build in the harness yet" in capsys.readouterr().err
+    assert not (cache / "build").exists()
+
+
+def test_the_default_series_of_a_platform_step_is_the_newest_with_that_build():
+    # 3.14 has no WebAssembly build in the harness yet: the page and WASI default to 3.13.
+    for argv, series in ((["build"], "3.14"), (["demo"], "3.13"), (["build-wasi"], "3.13"), (["paths"], "3.14")):
+        assert options.from_args(parser().parse_args(argv)).request.series == series, argv

@@ -5,7 +5,7 @@ import pytest
 from conftest import FAKE_VERSION, git
 
 from pipe_cpython import sources
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.errors import HarnessError, SourceUnavailable
 from pipe_cpython.versions import Request, Version
 
 
@@ -128,3 +128,12 @@ def test_an_unreachable_origin_is_probed_once_per_command(fake_tarball, cache, t
     for _ in range(3):
         assert sources.work_tree(Request("3.13"), origins, cache).version == Version(3, 13, 99)
     assert probes == [f"file://{tmp_path}/gone.git"]
+
+
+def test_an_origin_without_the_newest_series_is_asked_for_an_older_one(fake_tarball, cache, tmp_path, monkeypatch):
+    # What the default series needs: 3.14 offered nowhere (the tarball holds 3.13), then 3.13 from the same origins.
+    monkeypatch.setattr(sources, "_UNREACHABLE", {})
+    origins = sources.parse_origins(str(fake_tarball)) + sources.parse_origins(f"file://{tmp_path}/gone.git")
+    with pytest.raises(SourceUnavailable, match=r"no source offers CPython 3\.14"):
+        sources.work_tree(Request("3.14"), origins, cache)
+    assert sources.work_tree(Request("3.13"), origins, cache).version == Version(3, 13, 99)
