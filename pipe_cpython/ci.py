@@ -2,7 +2,8 @@
 
 A session's target is its target tag (`native`, `emscripten`, `wasi`); its series is
 its `cpython` parameter. A target's sessions without a series (the browser
-test) go to the newest series' job, which also publishes the static page.
+test) go to the job of the newest series that has a build for that target (a profile says
+which), which also publishes the static page.
 Sessions with no target tag (unit tests, e2e, lint) make one `harness` job.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+
+from . import profiles
 
 TARGETS = ("native", "emscripten", "wasi")
 HARNESS = "harness"
@@ -27,7 +30,8 @@ def jobs(listing: Iterable[dict]) -> list[dict]:
         grouped.setdefault(key, []).append(session["name"] + _call(session["call_spec"]))
     newest: dict[str, str] = {}
     for target, series in sorted((key for key in grouped if key[1]), key=lambda key: _series_key(key[1])):
-        newest[target] = series
+        if _has_build(target, series):
+            newest[target] = series
     # A target's sessions without a series run after those of its newest series, in that job.
     for target, series in newest.items():
         grouped[(target, series)] += grouped.pop((target, None), [])
@@ -44,6 +48,12 @@ def jobs(listing: Iterable[dict]) -> list[dict]:
             grouped.items(), key=lambda item: (item[0][0], _series_key(item[0][1] or "0"))
         )
     ]
+
+
+def _has_build(target: str, series: str) -> bool:
+    """Whether the harness builds `series` for `target` (a series without a profile is taken to)."""
+    profile = profiles.PROFILES.get(series)
+    return profile is None or target not in ("emscripten", "wasi") or getattr(profile, target) is not None
 
 
 def _target(session: dict) -> str:

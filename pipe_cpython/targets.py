@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from . import libfuzzer, native, wasi, wasm
-from .errors import HarnessError
+from .errors import HarnessError, Skipped
 
 if TYPE_CHECKING:
     from .options import Flavour
@@ -71,7 +71,7 @@ class FreeThreaded(Native):
 
     def check(self, plan: Plan) -> None:
         if not plan.profile.free_threading:
-            raise HarnessError(
+            raise Skipped(
                 f"CPython {plan.profile.series} has no free-threaded build (configure's --disable-gil is new in 3.13)",
                 hint="build the default variant, or a series from 3.13 on",
             )

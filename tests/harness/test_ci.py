@@ -1,8 +1,9 @@
 """The GitHub Actions matrix read off nox's listing."""
 
+import dataclasses
 import json
 
-from pipe_cpython import ci
+from pipe_cpython import ci, profiles
 
 
 def session(name, tags, **call_spec):
@@ -44,3 +45,12 @@ def test_a_new_series_is_a_new_job():
 
 def test_matrix_json_is_what_fromjson_expects():
     assert json.loads(ci.matrix_json(json.dumps(LISTING)))["include"][0]["target"] == "emscripten"
+
+
+def test_the_page_goes_with_the_newest_series_that_has_an_emscripten_build(monkeypatch):
+    without = dataclasses.replace(profiles.PROFILES["3.13"], emscripten=None)
+    monkeypatch.setitem(profiles.PROFILES, "3.14", without)
+    listing = [*LISTING, session("build-wasm", ["emscripten"], cpython="3.14")]
+    jobs = {job["name"]: job for job in ci.jobs(listing)}
+    assert jobs["emscripten 3.14"]["sessions"] == "build-wasm(cpython='3.14')"
+    assert [name for name, job in jobs.items() if job["page"]] == ["emscripten 3.13"]
