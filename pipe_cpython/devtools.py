@@ -1,9 +1,11 @@
-"""The fork in the tools Python developers run on their code: pytest, with the project's plugin, and Jupyter.
+"""The fork in the tools Python developers run on their code: pytest, Jupyter, mypy and pylint.
 
 Every virtual environment the harness makes of the fork gets pytest and the plugin in
 plugins/pytest-pipe-operator (pytest's assertion rewriter does not know `|>` on its own:
 collecting `assert x |> f == y` fails with `KeyError: <class 'ast.Pipe'>`). The same
-environment can be registered as a Jupyter kernel. The pins are what the tests ran with.
+environment can be registered as a Jupyter kernel. mypy and pylint read `x |> f` as `f(x)`
+with the plugins beside it (plugins/mypy-pipe-operator, plugins/pylint-pipe-operator).
+The pins are what the tests ran with.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from .errors import HarnessError
 
 PYTEST = "pytest==9.2.0"
 JUPYTER = ("ipykernel==7.4.0", "nbclient==0.11.0", "nbformat==5.10.4")
+# mypy's wheels are compiled by mypyc, whose classes its plugin cannot teach: its pure-Python build, from the sdist.
+CHECKERS = ("--no-binary", "mypy", "mypy==2.4.1", "pylint==4.1.5")
+PLUGINS = ("pytest-pipe-operator", "mypy-pipe-operator", "pylint-pipe-operator")
 
 
 def pip_install(venv: Path, *requirements: str) -> None:
@@ -32,7 +37,7 @@ def pip_install(venv: Path, *requirements: str) -> None:
 
 def install_pytest_plugin(venv: Path) -> None:
     with log.step(f"installing {PYTEST} and the pytest plugin for |> into {venv}"):
-        pip_install(venv, PYTEST, str(project.PYTEST_PLUGIN))
+        pip_install(venv, PYTEST, str(project.PLUGINS / PLUGINS[0]))
 
 
 def kernel_name(version: str, variant: str = "") -> str:
@@ -50,10 +55,12 @@ def register_kernel(venv: Path, name: str, display_name: str, prefix: Path | Non
 
 
 def run_tests(venv: Path, args: list[str]) -> int:
-    """The plugin's tests (pytester) and tests/tools (the kernel, through nbclient), with the environment's pytest."""
+    """Each plugin's tests (pytest's through pytester, mypy's and pylint's on small modules) and tests/tools (the
+    kernel, through nbclient), with the environment's pytest."""
     install_pytest_plugin(venv)
-    pip_install(venv, *JUPYTER)
-    tests = [str(project.PYTEST_PLUGIN / "tests"), str(project.TOOLS_TESTS)]
+    with log.step(f"installing {', '.join(JUPYTER)}, mypy and pylint, and their |> plugins into {venv}"):
+        pip_install(venv, *JUPYTER, *CHECKERS, *(str(project.PLUGINS / plugin) for plugin in PLUGINS[1:]))
+    tests = [*(str(project.PLUGINS / plugin / "tests") for plugin in PLUGINS), str(project.TOOLS_TESTS)]
     command = [str(venv / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", *tests, *args]
     log.detail(" ".join(command))
     return subprocess.run(command, cwd=project.ROOT, stdout=sys.stdout, stderr=sys.stderr).returncode

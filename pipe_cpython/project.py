@@ -18,7 +18,7 @@ REGRTEST_NODE_DRIVER = WASM / "regrtest_node.py"
 # The reviewed differences between the patched and the pristine build in CPython's whole suite, per series.
 FULL_SUITE_ALLOWLISTS = ROOT / "tests" / "regrtest-full-allowlist"
 REALWORLD_REQUIREMENTS = ROOT / "tests" / "realworld" / "requirements.txt"
-# The pytest plugin that teaches pytest's assertion rewriter `|>` (its own package), and the tests of the fork
-# in the tools people run on it (run inside a virtual environment of the fork).
-PYTEST_PLUGIN = ROOT / "plugins" / "pytest-pipe-operator"
+# The plugins that teach pytest, mypy and pylint `|>` (a package each), and the tests of the fork in the tools
+# people run on it (run inside a virtual environment of the fork).
+PLUGINS = ROOT / "plugins"
 TOOLS_TESTS = ROOT / "tests" / "tools"

@@ -13,7 +13,7 @@ from pipe_cpython import devtools, project
 
 def load_plugin():
     spec = importlib.util.spec_from_file_location(
-        "pytest_pipe_operator", project.PYTEST_PLUGIN / "pytest_pipe_operator.py"
+        "pytest_pipe_operator", project.PLUGINS / "pytest-pipe-operator" / "pytest_pipe_operator.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -30,7 +30,7 @@ def test_the_plugin_changes_nothing_without_the_operator():
 
 
 def test_the_plugin_is_a_package_with_pytests_entry_point():
-    metadata = (project.PYTEST_PLUGIN / "pyproject.toml").read_text()
+    metadata = (project.PLUGINS / "pytest-pipe-operator" / "pyproject.toml").read_text()
     assert '[project.entry-points.pytest11]\npipe_operator = "pytest_pipe_operator"' in metadata
     assert devtools.PYTEST.split("==")[0] in metadata
 
@@ -46,3 +46,11 @@ def test_a_failed_install_says_how_to_retry(tmp_path, monkeypatch):
     with pytest.raises(devtools.HarnessError, match="pip could not install") as caught:
         devtools.pip_install(tmp_path, "nothing==0")
     assert "python -m pip install nothing==0" in caught.value.hint
+
+
+def test_every_plugin_is_a_package_with_its_tests():
+    for name in devtools.PLUGINS:
+        plugin = project.PLUGINS / name
+        module = name.replace("-", "_") + ".py"
+        assert f'name = "{name}"' in (plugin / "pyproject.toml").read_text(), name
+        assert (plugin / module).is_file() and any((plugin / "tests").glob("test_*.py")), name
