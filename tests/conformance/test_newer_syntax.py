@@ -188,6 +188,17 @@ class UnparenthesisedExceptTests(unittest.TestCase):
         syntax_error("try:\n    pass\nexcept a |> f, b |> g as e:\n    pass\n")
 
 
+@unittest.skipUnless(PY314, "3.14 names a starred dictionary value in its message")
+class StarredDictionaryValueTests(unittest.TestCase):
+    def test_a_starred_pipe_as_a_value_gets_upstreams_message(self):
+        for source in ("{1: *a |> f}", "{1: 2, 3: *a |> f}"):
+            with self.subTest(source):
+                exc = syntax_error(source, "eval")
+                self.assertEqual(exc.msg, "cannot use a starred expression in a dictionary value")
+                # From the star to the end of the pipe, as for any other starred operand.
+                self.assertEqual((exc.offset, exc.end_offset), (source.index("*") + 1, source.index("}") + 1))
+
+
 @unittest.skipUnless(PY314, "ast.compare is new in 3.14")
 class AstCompareTests(unittest.TestCase):
     def test_equal_pipes(self):
