@@ -2,11 +2,13 @@
 
 Heavy sessions run without a virtualenv and keep their work in the cache
 (~/.cache/pipe-cpython, or $PIPE_CPYTHON_CACHE), so every rebuild is
-incremental. Pick the CPython release with PIPE_CPYTHON_VERSION (3.13, or
-an exact 3.13.5) and its origin with PIPE_CPYTHON_SOURCE (auto, a git URL,
-a tarball, debian). The sessions that prove the fork sound run once per
-series in patches/ (only PIPE_CPYTHON_VERSION's when it is set). Arguments
-after `--` go to the underlying tool.
+incremental. Pick the CPython release with PIPE_CPYTHON_VERSION (3.14, or
+an exact 3.14.7; default: the newest series whose source can be reached) and
+its origin with PIPE_CPYTHON_SOURCE (auto, a git URL, a tarball, debian). The
+sessions that prove the fork sound run once per series in patches/ (only
+PIPE_CPYTHON_VERSION's when it is set); a series whose source or build cannot
+be had here is skipped, with the reason. Arguments after `--` go to the
+underlying tool.
 """
 
 from __future__ import annotations
