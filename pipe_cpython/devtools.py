@@ -22,6 +22,8 @@ JUPYTER = ("ipykernel==7.4.0", "nbclient==0.11.0", "nbformat==5.10.4")
 # mypy's wheels are compiled by mypyc, whose classes its plugin cannot teach: its pure-Python build, from the sdist.
 CHECKERS = ("--no-binary", "mypy", "mypy==2.4.1", "pylint==4.1.5")
 PLUGINS = ("pytest-pipe-operator", "mypy-pipe-operator", "pylint-pipe-operator")
+# The rest of the compatibility table (README, "Tools"): tools that work unchanged, and those that cannot parse `|>`.
+OTHERS = ("coverage==7.18.0", "pyflakes==4.1.0", "black==26.10.1", "ruff==0.17.6")
 
 
 def pip_install(venv: Path, *requirements: str) -> None:
@@ -58,8 +60,9 @@ def run_tests(venv: Path, args: list[str]) -> int:
     """Each plugin's tests (pytest's through pytester, mypy's and pylint's on small modules) and tests/tools (the
     kernel, through nbclient), with the environment's pytest."""
     install_pytest_plugin(venv)
-    with log.step(f"installing {', '.join(JUPYTER)}, mypy and pylint, and their |> plugins into {venv}"):
-        pip_install(venv, *JUPYTER, *CHECKERS, *(str(project.PLUGINS / plugin) for plugin in PLUGINS[1:]))
+    with log.step(f"installing Jupyter, mypy, pylint and their |> plugins, {', '.join(OTHERS)} into {venv}"):
+        plugins = (str(project.PLUGINS / plugin) for plugin in PLUGINS[1:])
+        pip_install(venv, *JUPYTER, *CHECKERS, *plugins, *OTHERS)
     tests = [*(str(project.PLUGINS / plugin / "tests") for plugin in PLUGINS), str(project.TOOLS_TESTS)]
     command = [str(venv / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", *tests, *args]
     log.detail(" ".join(command))
