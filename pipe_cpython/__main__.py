@@ -28,6 +28,7 @@ from . import (
     project,
     realworld,
     runner,
+    suites,
     targets,
     venvs,
     wasm,
@@ -222,6 +223,12 @@ def parser() -> argparse.ArgumentParser:
         "interpreter, and round-trip each one-argument call as a pipe",
         (common, build),
     )
+    step(
+        "realworld-suites",
+        cmd_realworld_suites,
+        "the test suites of pinned packages on the fork, as released and with every one-argument call piped",
+        native_step,
+    )
     sanitizers = step(
         "sanitizers",
         cmd_sanitizers,
@@ -352,18 +359,18 @@ def _conformance(args, rest, target: targets.Target) -> int:
     return runner.conformance(build.command, project.CONFORMANCE, rest, build.directory, target.label)
 
 
-def _venv(args, purpose: str = "") -> tuple[Build, Path]:
-    """The step's native build and a virtual environment of it (the user's, or one kept for a `purpose`)."""
+def _venv(args, purpose: str = "") -> tuple[Plan, Build, Path]:
+    """The step's plan, its native build and a virtual environment of it (the user's, or one for a `purpose`)."""
     with planned(options.from_args(args)) as plan:
         target = targets.NATIVE_VARIANTS[args.variant]
         build = plan.requested(target)
         suffix = "-".join(filter(None, ("" if target is targets.NATIVE else target.directory, purpose)))
         where = getattr(args, "path", None) or plan.cache.venv(build.tree.version, build.flavour.pristine, suffix)
-        return build, venvs.ensure(native.interpreter(build.directory), where.resolve())
+        return plan, build, venvs.ensure(native.interpreter(build.directory), where.resolve())
 
 
 def cmd_venv(args, rest):
-    build, venv = _venv(args)
+    _, build, venv = _venv(args)
     if not build.flavour.pristine:
         try:
             devtools.install_pytest_plugin(venv)
@@ -374,7 +381,7 @@ def cmd_venv(args, rest):
 
 
 def cmd_kernel(args, rest):
-    build, venv = _venv(args)
+    _, build, venv = _venv(args)
     variant = "" if args.variant == "default" else args.variant
     name = devtools.kernel_name(str(build.tree.version), variant)
     label = " ".join(filter(None, ("Python", str(build.tree.version), variant, "with |>")))
@@ -384,7 +391,7 @@ def cmd_kernel(args, rest):
 
 
 def cmd_tools_test(args, rest):
-    _, venv = _venv(args, "tools")
+    *_, venv = _venv(args, "tools")
     return devtools.run_tests(venv, rest)
 
 
@@ -610,6 +617,30 @@ def cmd_realworld(args, rest):
     if _report("realworld", result.problems):
         return 1
     log.info("every file compiles identically, and every one-argument call round-trips as a pipe")
+    return 0
+
+
+def cmd_realworld_suites(args, rest):
+    """Each pinned package's test suite, as released and with every one-argument call piped: the same outcomes."""
+    plan, build, venv = _venv(args, "tools")
+    devtools.install_pytest_plugin(venv)
+    python = venv / "bin" / "python"
+    work = plan.cache.release_builds(build.tree.version) / "realworld-suites"
+    sdists = suites.fetch(project.REALWORLD_SUITES, plan.cache.realworld / "suites")
+    problems = []
+    for sdist in sdists:
+        results = {}
+        for form in suites.FORMS:
+            tree = suites.unpacked(sdist, work / form / sdist.name.removesuffix(".tar.gz"))
+            if form == "piped":
+                log.info(f"{sdist.name}: {suites.pipe_calls(python, project.PIPE_CALLS, tree)}")
+            with log.step(f"{sdist.name}: its tests, {form}"):
+                results[form] = suites.run_suite(python, tree, work / form / f"{tree.name}.xml")
+            log.info(f"{sdist.name}, {form}: {suites.summary(results[form])}")
+        problems += [f"{sdist.name}: {line}" for line in suites.differences(*results.values())]
+    if _report("realworld-suites", problems):
+        return 1
+    log.info(f"{len(sdists)} test suites come out the same with their calls piped")
     return 0
 
 

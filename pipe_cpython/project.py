@@ -22,3 +22,6 @@ REALWORLD_REQUIREMENTS = ROOT / "tests" / "realworld" / "requirements.txt"
 # people run on it (run inside a virtual environment of the fork).
 PLUGINS = ROOT / "plugins"
 TOOLS_TESTS = ROOT / "tests" / "tools"
+# realworld's runtime half: the pinned source distributions whose test suites run piped, and the script that pipes.
+REALWORLD_SUITES = ROOT / "tests" / "realworld" / "suites.txt"
+PIPE_CALLS = ROOT / "tests" / "realworld" / "pipe_calls.py"
