@@ -46,13 +46,19 @@ class Target(ABC):
 
 class Native(Target):
     name = directory = label = "native"
+    # What a native variant adds to configure's arguments (before the user's), and to the environment of its
+    # build and of its interpreter.
+    CONFIGURE_ARGS: tuple[str, ...] = ()
+    ENV: ClassVar[dict[str, str]] = {}
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         native.build(
             plan.prepared(flavour),
             directory,
-            configure_args=plan.options.configure_args,
+            configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
             allow_missing_modules=plan.options.allow_missing_modules,
+            # A sanitized build runs its own python (to freeze modules, to check the extensions), sanitized too.
+            env=self.ENV or None,
         )
 
     def output(self, plan: Plan, directory: Path) -> Path:
@@ -76,14 +82,6 @@ class FreeThreaded(Native):
                 hint="build the default variant, or a series from 3.13 on",
             )
 
-    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
-        native.build(
-            plan.prepared(flavour),
-            directory,
-            configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
-            allow_missing_modules=plan.options.allow_missing_modules,
-        )
-
 
 class Sanitized(Native):
     """The native interpreter with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's or clang's).
@@ -100,16 +98,6 @@ class Sanitized(Native):
         "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=86",
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
     }
-
-    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
-        native.build(
-            plan.prepared(flavour),
-            directory,
-            configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
-            allow_missing_modules=plan.options.allow_missing_modules,
-            # The build runs its own python (to freeze modules, to check the extensions), sanitized too.
-            env=self.ENV,
-        )
 
     def command(self, plan: Plan, directory: Path) -> list[str]:
         return ["env", *(f"{k}={v}" for k, v in self.ENV.items()), str(native.interpreter(directory))]
