@@ -42,3 +42,22 @@ def test_summary_counts_outcomes():
 def test_the_pins_are_source_distributions_with_hashes():
     lines = [line for line in project.REALWORLD_SUITES.read_text().splitlines() if not line.startswith("#")]
     assert len(lines) == 3 and all("==" in line and "--hash=sha256:" in line for line in lines)
+
+
+def test_an_sdist_is_unpacked_afresh_and_found_by_its_normalised_name(tmp_path):
+    import tarfile
+
+    source = tmp_path / "more_itertools-10.8.0"
+    (source / "tests").mkdir(parents=True)
+    (source / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    sdist = tmp_path / "downloads" / "more_itertools-10.8.0.tar.gz"
+    sdist.parent.mkdir()
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(source, arcname=source.name)
+    assert suites._sdist("more-itertools==10.8.0", sdist.parent) == sdist
+    assert suites._sdist("more-itertools==10.9.0", sdist.parent) is None
+    work = tmp_path / "work"
+    (work / "stale").mkdir(parents=True)
+    top = suites.unpacked(sdist, work)
+    assert top == work / "more_itertools-10.8.0" and (top / "tests" / "test_x.py").is_file()
+    assert not (work / "stale").exists()
