@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tarfile
+
 from pipe_cpython import project, suites
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?>
@@ -45,8 +47,6 @@ def test_the_pins_are_source_distributions_with_hashes():
 
 
 def test_an_sdist_is_unpacked_afresh_and_found_by_its_normalised_name(tmp_path):
-    import tarfile
-
     source = tmp_path / "more_itertools-10.8.0"
     (source / "tests").mkdir(parents=True)
     (source / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
