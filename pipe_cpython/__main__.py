@@ -124,7 +124,10 @@ def parser() -> argparse.ArgumentParser:
     step("build", cmd_build, "build the patched native interpreter (args after -- go to configure)", native_step)
     step("run", cmd_run, "run the patched interpreter with the arguments after --", native_step)
     venv_step = step(
-        "venv", cmd_venv, "a virtual environment of the patched interpreter, with pip; prints its path", native_step
+        "venv",
+        cmd_venv,
+        "a virtual environment of the patched interpreter, with pip, pytest and its |> plugin; prints its path",
+        native_step,
     )
     venv_step.add_argument("--path", type=Path, help="where (default: <cache>/venvs/cpython-X.Y.Z)")
     kernel = step(
@@ -137,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
     step(
         "tools-test",
         cmd_tools_test,
-        "pytest's |> plugin (pytester) and a notebook through the fork's Jupyter kernel, in a venv of the fork",
+        "the pytest, mypy and pylint plugins' tests, the compatibility table's and a notebook through the fork's "
+        "Jupyter kernel, in a venv of the fork",
         native_step,
     )
     step("conformance", cmd_conformance, "run tests/conformance in the patched interpreter", native_step)
