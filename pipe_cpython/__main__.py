@@ -780,6 +780,11 @@ def cmd_paths(args, rest):
             "builds": {},
         }
         for target in targets.TARGETS.values():
+            try:
+                target.check(plan)
+            except Skipped as exc:
+                found["builds"][target.name] = {"unavailable": str(exc)}
+                continue
             for flavour in Flavour:
                 directory = plan.directory(target, flavour)
                 built = target.output(plan, directory).exists()
@@ -795,6 +800,9 @@ def cmd_paths(args, rest):
         print(f"{name.replace('_', ' ') + ':':<40}{found[name]}")
     # Commands are for scripts (--json): under a chroot they are long.
     for name, flavours in found["builds"].items():
+        if "unavailable" in flavours:
+            print(f"{name + ':':<40}unavailable: {flavours['unavailable']}")
+            continue
         for flavour, build in flavours.items():
             print(f"{f'{name} ({flavour}):':<40}{build['directory']}{'' if build['built'] else '  (not built)'}")
 
