@@ -61,7 +61,8 @@ def test_pdb_steps_from_a_pipe_into_its_stage(project):
 def test_black_cannot_parse_pipes(project):
     result = run(project, sys.executable, "-m", "black", "--check", "piped.py")
     # Black names a target version in the message when it infers one from a pyproject.toml it finds above the file.
-    assert result.returncode == 123 and re.search(r"cannot parse( for target version [^:]+)?: piped\.py:7:", result.stderr)
+    assert result.returncode == 123
+    assert re.search(r"cannot parse( for target version [^:]+)?: piped\.py:7:", result.stderr), result.stderr
 
 
 def test_ruff_cannot_parse_pipes(project):
