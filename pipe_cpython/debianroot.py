@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import deps, log
+from . import debian, deps, log
 from .errors import HarnessError
 from .process import run_logged
 from .stamps import Stamp
 
+DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The unstable suite's index can carry an expired Valid-Until on some mirrors.
 APT_OPTIONS = 'Acquire::Check-Valid-Until "false";\n'
@@ -163,7 +164,7 @@ def build_rootfs(rootfs: Path, spec: RootSpec) -> None:
     include = [f"--include={','.join(spec.include)}"] if spec.include else []
     with log.step(f"creating a Debian {spec.suite} root with debootstrap (once; about 1 minute)"):
         run_logged(
-            ["debootstrap", "--variant=minbase", *include, spec.suite, str(staging.rootfs)],
+            ["debootstrap", "--variant=minbase", *include, spec.suite, str(staging.rootfs), *_mirror_and_script(spec)],
             home,
             home / "debootstrap.log",
             "debootstrap",
@@ -183,6 +184,14 @@ def build_rootfs(rootfs: Path, spec: RootSpec) -> None:
             )
             staging.run(["apt-get", "clean"], home / "apt-clean.log", "apt-get clean")
     staging.rootfs.rename(rootfs)
+
+
+def _mirror_and_script(spec: RootSpec) -> list[str]:
+    """What debootstrap needs besides the suite when it has no script of that name: a suite newer than the host's
+    debootstrap (forky on Debian 12) is bootstrapped like sid, from the archive the host's apt uses."""
+    if (DEBOOTSTRAP_SCRIPTS / spec.suite).exists():
+        return []
+    return [debian.host_mirror().uri, str(DEBOOTSTRAP_SCRIPTS / "sid")]
 
 
 def copy_host_file(path: Path, rootfs: Path) -> None:

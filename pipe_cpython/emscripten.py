@@ -21,11 +21,11 @@ from .errors import HarnessError
 from .profiles import EmscriptenProfile, format_emscripten
 from .toolchain import Toolchain
 
-# Debian 12's emscripten (3.1.6) is too old; trixie's 3.1.69 builds 3.11 and 3.13.
-DEFAULT_SUITE = "trixie"
+# Which suite builds a series is its profile's (EmscriptenProfile.debian_suite).
+# autoconf, automake and libtool make libffi's configure: Debian's orig tarball has none.
 CHROOT_PACKAGES = (
     "emscripten", "nodejs", "python3", "build-essential", "make", "pkg-config", "git", "patch", "xz-utils",
-    "ca-certificates", "tcl", "zlib1g-dev", "file",
+    "ca-certificates", "tcl", "zlib1g-dev", "file", "autoconf", "automake", "libtool", "libltdl-dev",
 )  # fmt: skip
 
 
@@ -35,9 +35,11 @@ def parse_emcc_version(text: str) -> tuple[int, int, int] | None:
 
 
 def find(
-    series: str, needs: EmscriptenProfile, toolchains_dir: Path, binds: list[Path], suite: str = DEFAULT_SUITE
+    series: str, needs: EmscriptenProfile, toolchains_dir: Path, binds: list[Path], suite: str | None = None
 ) -> Toolchain:
-    """The user's emsdk if it can build the series, else the Debian chroot (created on first use)."""
+    """The user's emsdk if it can build the series, else the Debian chroot of `suite` (the profile's unless
+    given), created on first use."""
+    suite = suite or needs.debian_suite
     emsdk = _emsdk_toolchain()
     if emsdk and not (refusal := needs.refusal(emsdk.version)):
         return _chosen(emsdk, needs)
@@ -46,7 +48,7 @@ def find(
             f"emsdk's Emscripten {format_emscripten(emsdk.version)} cannot build CPython {series} ({refusal}); "
             "using a Debian chroot instead"
         )
-    toolchain = chroot_toolchain(debian_root(toolchains_dir, suite), binds)
+    toolchain = chroot_toolchain(debian_root(toolchains_dir, suite, needs.debian_packages), binds)
     if refusal := needs.refusal(toolchain.version):
         raise HarnessError(
             f"Debian {suite}'s {toolchain.describe()} cannot build CPython {series}: {refusal}",
@@ -74,8 +76,8 @@ def _emsdk_toolchain() -> Toolchain | None:
     return Toolchain("Emscripten", "emsdk", version) if version else None
 
 
-def debian_root(toolchains_dir: Path, suite: str) -> DebianRoot:
-    return DebianRoot(toolchains_dir / f"debian-{suite}" / "rootfs", RootSpec(suite, CHROOT_PACKAGES))
+def debian_root(toolchains_dir: Path, suite: str, packages: tuple[str, ...] = ()) -> DebianRoot:
+    return DebianRoot(toolchains_dir / f"debian-{suite}" / "rootfs", RootSpec(suite, (*CHROOT_PACKAGES, *packages)))
 
 
 def chroot_toolchain(root: DebianRoot, binds: list[Path]) -> Toolchain:

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import emscripten, profiles, project, sources
+from . import profiles, project, sources
 from .cache import CACHE_ENV, Cache, default_root
 from .errors import HarnessError
 from .versions import Request, available_series, parse_request, series_dir
@@ -38,7 +38,8 @@ class Options:
     allow_missing_modules: bool = False
     # Only `build` takes configure arguments (after --); every other step builds with none.
     configure_args: tuple[str, ...] = ()
-    emscripten_suite: str = emscripten.DEFAULT_SUITE
+    # None: the suite the series' profile names.
+    emscripten_suite: str | None = None
     # When no version was asked for: the older series to fall back on, newest first, if `request`'s source
     # cannot be reached (the newest series is the default wherever it can be fetched).
     fallbacks: tuple[Request, ...] = ()
@@ -78,7 +79,7 @@ def set_defaults(parser: argparse.ArgumentParser) -> None:
         force=False,
         allow_missing_modules=False,
         pristine=False,
-        emscripten_suite=emscripten.DEFAULT_SUITE,
+        emscripten_suite=None,
         platform=None,
     )
 
@@ -99,8 +100,9 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
 def add_emscripten_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--emscripten-suite",
-        default=os.environ.get("PIPE_CPYTHON_EMSCRIPTEN_SUITE", emscripten.DEFAULT_SUITE),
-        help="Debian suite of the emscripten chroot, when no emsdk is active (env PIPE_CPYTHON_EMSCRIPTEN_SUITE)",
+        default=os.environ.get("PIPE_CPYTHON_EMSCRIPTEN_SUITE"),
+        help="Debian suite of the emscripten chroot, when no emsdk is active (env PIPE_CPYTHON_EMSCRIPTEN_SUITE; "
+        "default: the one the series' profile names)",
     )
 
 

@@ -34,6 +34,10 @@ WASI_DIRS = ("Platforms/WASI", "Tools/wasm/wasi", "Tools/wasm")
 WASI_CONFIG_SITE = "config.site-wasm32-wasi"
 
 
+# An ES-module build (3.14 on) is started under node by the tree's own entry, which imports its streams module.
+NODE_ENTRY = ("node_entry.mjs", "streams.mjs")
+
+
 class ModuleKind(enum.Enum):
     """How the Emscripten build's JavaScript entry point is loaded."""
 
@@ -60,9 +64,31 @@ class EmscriptenProfile:
     configure_flags: tuple[str, ...] = ()
     # Where, in the tree, config.site lives (found in the tree by `for_tree`).
     config_dir: str = "Tools/wasm"
+    # The pinned libraries (wasm/pins.json) the build links instead of Emscripten's ports, which download at
+    # build time.
+    libraries: tuple[str, ...] = ("zlib", "bzip2", "sqlite3", "mpdecimal")
+    # The Debian suite whose emscripten package builds the series when no emsdk is active, and what else the
+    # build needs from that suite.
+    debian_suite: str = "trixie"
+    debian_packages: tuple[str, ...] = ()
+    # Make targets that need a newer LLVM than the Debian suite's emscripten is built on, each made first with
+    # em-config's LLVM_ROOT pointed at that LLVM of the same root: {target: LLVM bin directory}.
+    newer_llvm_targets: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def config_site(self, tree: Path) -> Path:
         return tree / self.config_dir / CONFIG_SITE
+
+    @property
+    def node_files(self) -> tuple[str, ...]:
+        """The tree's files (beside config.site) that node runs an ES-module build with, copied into the build."""
+        return NODE_ENTRY if self.module_kind is ModuleKind.ES_MODULE else ()
+
+    def node_argv(self, build_dir: Path) -> list[str]:
+        """What node runs, before the interpreter's own arguments."""
+        if self.module_kind is ModuleKind.CLASSIC:
+            return [str(build_dir / self.entry_point)]
+        # The entry mounts the host's directories, then starts the module, telling it its own path (sys.executable).
+        return [str(build_dir / NODE_ENTRY[0]), f"--this-program={build_dir / self.entry_point}"]
 
     def refusal(self, version: EmscriptenVersion) -> str | None:
         """Why `version` cannot build this series, or None when it can."""
@@ -170,8 +196,22 @@ PROFILES = {
         regen_targets=_REGEN,
         # New in 3.14, and touched by the series: template strings and deferred annotations take pipes.
         grammar_tests=(*_GRAMMAR_TESTS, "test_tstring", "test_annotationlib"),
-        # No WebAssembly build yet: Platforms/emscripten/config.toml pins Emscripten 4.0.12 (Debian trixie has
-        # 3.1.69; forky and sid 6.0.5), and the build is an ES module, python.mjs (README.md, 'WebAssembly').
+        emscripten=EmscriptenProfile(
+            # Platforms/emscripten/config.toml pins 4.0.12; Debian trixie has 3.1.69, forky 6.0.5.
+            minimum=(4, 0, 12),
+            target_option=False,
+            entry_point="python.mjs",
+            module_kind=ModuleKind.ES_MODULE,
+            # As upstream's driver configures it: 30-bit digits (the fast ones), no IPv6 (no sockets).
+            configure_flags=("--enable-big-digits=30", "--disable-ipv6"),
+            # 3.14 builds ctypes for Emscripten.
+            libraries=("zlib", "bzip2", "sqlite3", "mpdecimal", "libffi"),
+            debian_suite="forky",
+            # Python/emscripten_trampoline_inner.c needs __builtin_wasm_test_function_pointer_signature, new in
+            # LLVM 22 (CPython gh-137470); forky's emscripten is built on LLVM 21.
+            debian_packages=("clang-22", "lld-22"),
+            newer_llvm_targets={"Python/emscripten_trampoline_inner.wasm": "/usr/lib/llvm-22/bin"},
+        ),
         free_threading=True,
     ),
 }

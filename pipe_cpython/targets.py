@@ -178,7 +178,7 @@ class Emscripten(Target):
         if self.platform != "node":
             return None
         # node needs a deeper JS stack for CPython's recursion.
-        argv = ["node", "--stack-size=4000", str(self.output(plan, directory))]
+        argv = ["node", "--stack-size=4000", *plan.emscripten_profile.node_argv(directory)]
         return plan.toolchain.command(argv, Path.cwd())
 
 

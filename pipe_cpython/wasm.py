@@ -46,6 +46,15 @@ RECIPES = {
         "emconfigure ./configure --disable-cxx --disable-shared --disable-doc --prefix=$PREFIX"
         " && emmake make -j$JOBS && emmake make install"
     ),
+    # Debian's orig tarball has no configure (autogen.sh makes it). The options are upstream's make_libffi.sh's:
+    # libffi's wasm32 port is selected by the host triple wasm32-unknown-linux, and its BigInt ABI by WASM_BIGINT.
+    "libffi": (
+        "./autogen.sh >/dev/null"
+        " && CFLAGS='-O2 -DWASM_BIGINT' emconfigure ./configure --host=wasm32-unknown-linux --prefix=$PREFIX"
+        " --enable-static --disable-shared --disable-dependency-tracking --disable-builddir"
+        " --disable-multi-os-directory --disable-raw-api --disable-docs"
+        " && emmake make -j$JOBS install"
+    ),
 }
 
 
@@ -87,9 +96,12 @@ class Pin:
     sha256: str
 
 
-def load_pins(path: Path = PINS) -> list[Pin]:
+def load_pins(names: tuple[str, ...], path: Path = PINS) -> list[Pin]:
+    """The pins of the libraries `names`, in that order."""
     data = json.loads(path.read_text())
-    return [Pin(name, **fields) for name, fields in data.items() if not name.startswith("_")]
+    if missing := [name for name in names if name not in data]:
+        raise HarnessError(f"{path} pins no {', '.join(missing)}", hint="add a pin: package, tarball and sha256")
+    return [Pin(name, **data[name]) for name in names]
 
 
 def fetch_pin(pin: Pin, cache: Cache) -> Path:
@@ -111,12 +123,15 @@ def fetch_pin(pin: Pin, cache: Cache) -> Path:
     return tarball
 
 
-def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain, pic: bool = False) -> Path:
-    """Build every pinned library once into deps_dir/prefix (position-independent if `pic`); return the prefix."""
+def build_deps(
+    cache: Cache, deps_dir: Path, toolchain: Toolchain, libraries: tuple[str, ...], pic: bool = False
+) -> Path:
+    """Build each of the pinned `libraries` once into deps_dir/prefix (position-independent if `pic`); return the
+    prefix."""
     prefix = deps_dir / "prefix"
     # emcc adds EMCC_CFLAGS to every command it runs, whichever build system a library has.
     env = {"PREFIX": str(prefix), "JOBS": str(native.jobs()), **({"EMCC_CFLAGS": "-fPIC"} if pic else {})}
-    for pin in load_pins():
+    for pin in load_pins(libraries):
         stamp = Stamp(deps_dir / f"{pin.name}.built.json")
         wanted = {"sha256": pin.sha256, "recipe": RECIPES[pin.name], "toolchain": list(toolchain.version)}
         if pic:
@@ -142,22 +157,31 @@ def build_deps(cache: Cache, deps_dir: Path, toolchain: Toolchain, pic: bool = F
     return prefix
 
 
-def library_flags(prefix: Path, variant: Variant = Variant.DEFAULT) -> dict[str, str]:
+# Each library's configure variables (NAME_CFLAGS, NAME_LIBS) and its linker name.
+LIBRARY_VARIABLES = {
+    "zlib": ("ZLIB", "z"),
+    "bzip2": ("BZIP2", "bz2"),
+    "sqlite3": ("LIBSQLITE3", "sqlite3"),
+    "mpdecimal": ("LIBMPDEC", "mpdec"),
+    "libffi": ("LIBFFI", "ffi"),
+}
+
+
+def library_flags(prefix: Path, libraries: tuple[str, ...], variant: Variant = Variant.DEFAULT) -> dict[str, str]:
     """configure variables that point CPython at the pinned libraries instead of Emscripten's ports."""
     include, lib = f"-I{prefix}/include", f"-L{prefix}/lib"
-    # A main module links each library named whole, and zlib is named twice (zlib and binascii use it): there it
-    # is linked once, through LIBS, and its modules' own flags are blank (set, so configure takes them as found).
-    zlib = {"ZLIB_LIBS": " ", "LIBS": f"{lib} -lz"} if variant.pic else {"ZLIB_LIBS": f"{lib} -lz"}
-    return {
-        "ZLIB_CFLAGS": include,
-        **zlib,
-        "BZIP2_CFLAGS": include,
-        "BZIP2_LIBS": f"{lib} -lbz2",
-        "LIBSQLITE3_CFLAGS": include,
-        "LIBSQLITE3_LIBS": f"{lib} -lsqlite3",
-        "LIBMPDEC_CFLAGS": include,
-        "LIBMPDEC_LIBS": f"{lib} -lmpdec",
-    }
+    flags = {}
+    for name in libraries:
+        variable, linker_name = LIBRARY_VARIABLES[name]
+        flags[f"{variable}_CFLAGS"] = include
+        if name == "zlib" and variant.pic:
+            # A main module links each library named whole, and zlib is named twice (zlib and binascii use it):
+            # there it is linked once, through LIBS, and its modules' own flags are blank (set, so configure
+            # takes them as found).
+            flags |= {"ZLIB_LIBS": " ", "LIBS": f"{lib} -lz"}
+        else:
+            flags[f"{variable}_LIBS"] = f"{lib} -l{linker_name}"
+    return flags
 
 
 def configure_arguments(
@@ -176,7 +200,7 @@ def configure_arguments(
         f"--with-build-python={build_python}",
         *series.configure_flags,
         *variant.configure_args,
-        *(f"{k}={v}" for k, v in library_flags(prefix, variant).items()),
+        *(f"{k}={v}" for k, v in library_flags(prefix, series.libraries, variant).items()),
     ]
 
 
@@ -206,7 +230,7 @@ def configure(
             "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
             "LDFLAGS": env["LDFLAGS"],
             # autoconf refuses a cache made with other values of these (they are precious variables).
-            "libraries": library_flags(prefix, variant),
+            "libraries": library_flags(prefix, series.libraries, variant),
         },
     }
     if native.configured_with(build_dir, wanted):
@@ -226,8 +250,19 @@ def configure(
     native.configure_stamp(build_dir).write(wanted)
 
 
-def make(build_dir: Path, toolchain: Toolchain) -> None:
+def make(build_dir: Path, series: EmscriptenProfile, toolchain: Toolchain) -> None:
     with log.step(f"compiling for wasm32-emscripten with emmake make -j{native.jobs()}"), buildtree.guarded(build_dir):
+        # Only Debian's emscripten lacks the newer LLVM: emsdk ships the one its emcc is built on.
+        if toolchain.root is not None:
+            for target, llvm_root in series.newer_llvm_targets.items():
+                # Emscripten takes any setting of its config from an EM_ variable.
+                toolchain.run(
+                    ["make", target],
+                    build_dir,
+                    build_dir / "make-newer-llvm.log",
+                    f"make {target}",
+                    {"EM_LLVM_ROOT": llvm_root},
+                )
         toolchain.run(["emmake", "make", f"-j{native.jobs()}"], build_dir, build_dir / "make.log", "emmake make")
 
 
@@ -243,9 +278,11 @@ def build(
 ) -> None:
     """Libraries, configure, make for one Emscripten target (node or browser) and variant into `build_dir`."""
     deps_key = format_emscripten(toolchain.version) + ("-pic" if variant.pic else "")
-    prefix = build_deps(cache, cache.wasm_deps(deps_key), toolchain, variant.pic)
+    prefix = build_deps(cache, cache.wasm_deps(deps_key), toolchain, series.libraries, variant.pic)
     configure(tree, series, build_dir, target, toolchain, build_python, prefix, variant)
-    make(build_dir, toolchain)
+    make(build_dir, series, toolchain)
     entry = build_dir / series.entry_point
     if not entry.exists():
         raise HarnessError(f"emmake make finished but {entry} is missing", hint=f"see {build_dir / 'make.log'}")
+    for name in series.node_files:
+        shutil.copy2(tree.path / series.config_dir / name, build_dir / name)

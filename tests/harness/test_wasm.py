@@ -9,26 +9,45 @@ from pipe_cpython import debian, debianroot, emscripten, native, profiles, runne
 from pipe_cpython.errors import HarnessError
 
 
-def test_every_pin_has_a_recipe_and_a_checksum():
-    pins = wasm.load_pins()
-    assert {p.name for p in pins} == set(wasm.RECIPES) == {"zlib", "bzip2", "sqlite3", "mpdecimal"}
+LIBRARIES = ("zlib", "bzip2", "sqlite3", "mpdecimal")
+
+
+def test_every_library_a_series_links_has_a_pin_a_recipe_and_a_checksum():
+    wanted = {name for p in profiles.PROFILES.values() if p.emscripten for name in p.emscripten.libraries}
+    pins = wasm.load_pins(tuple(sorted(wanted)))
+    assert {p.name for p in pins} == set(wasm.RECIPES) == set(wasm.LIBRARY_VARIABLES) == wanted
     for pin in pins:
         assert len(pin.sha256) == 64 and pin.tarball.startswith(f"{pin.package}_")
 
 
+def test_a_library_without_a_pin_is_an_error_that_says_what_to_add():
+    with pytest.raises(HarnessError, match="pins no openssl"):
+        wasm.load_pins(("zlib", "openssl"))
+
+
+def test_3_14_links_libffi_for_ctypes_and_older_series_do_not():
+    assert "libffi" in profiles.profile("3.14").emscripten.libraries
+    assert "libffi" not in profiles.profile("3.13").emscripten.libraries
+
+
 def test_library_flags_point_at_the_prefix_not_at_ports(tmp_path):
-    flags = wasm.library_flags(tmp_path)
+    flags = wasm.library_flags(tmp_path, LIBRARIES)
     assert flags["ZLIB_LIBS"] == f"-L{tmp_path}/lib -lz"
     assert all("-sUSE_" not in value for value in flags.values())
     assert {"ZLIB", "BZIP2", "LIBSQLITE3", "LIBMPDEC"} == {k.rsplit("_", 1)[0] for k in flags}
+    assert wasm.library_flags(tmp_path, ("libffi",)) == {
+        "LIBFFI_CFLAGS": f"-I{tmp_path}/include", "LIBFFI_LIBS": f"-L{tmp_path}/lib -lffi"
+    }  # fmt: skip
 
 
 def test_the_dynamic_variant_links_zlib_once_through_libs(tmp_path):
     """A main module links each named library whole: zlib, named for zlib and for binascii, would clash with itself."""
-    flags = wasm.library_flags(tmp_path, wasm.Variant.DYNAMIC)
+    flags = wasm.library_flags(tmp_path, LIBRARIES, wasm.Variant.DYNAMIC)
     assert flags["LIBS"] == f"-L{tmp_path}/lib -lz"
     assert flags["ZLIB_LIBS"].strip() == "" and flags["ZLIB_LIBS"]  # set, so configure takes zlib as found
-    assert "LIBS" not in wasm.library_flags(tmp_path, wasm.Variant.SIZE)
+    # In configure's argument order as before: a changed order would reconfigure every existing build.
+    assert list(flags)[:3] == ["ZLIB_CFLAGS", "ZLIB_LIBS", "LIBS"]
+    assert "LIBS" not in wasm.library_flags(tmp_path, LIBRARIES, wasm.Variant.SIZE)
 
 
 def test_each_emscripten_variant_has_a_build_directory_and_arguments_of_its_own():
