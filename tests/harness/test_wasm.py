@@ -8,7 +8,6 @@ import pytest
 from pipe_cpython import debian, debianroot, emscripten, native, profiles, runner, targets, wasm
 from pipe_cpython.errors import HarnessError
 
-
 LIBRARIES = ("zlib", "bzip2", "sqlite3", "mpdecimal")
 
 
