@@ -23,11 +23,11 @@ from typing import ClassVar
 
 from . import deps, log, webstdlib
 from .errors import HarnessError
-from .profiles import EmscriptenProfile, ModuleKind
+from .profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
 from .project import DEMO_PAGE as PAGE
 
 PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
-# The page's REPL loop, which worker.js runs: packed into python.data beside the stdlib's os.py, as bytecode
+# The page's REPL loop, which worker.js runs: in the stdlib's directory (on sys.path), as bytecode
 # (compiled from source in the browser, it made the first prompt 0.12 s later).
 CONSOLE = "pipe_console.py"
 # The terminal library's files, joined in this order into one file each: one request instead of three.
@@ -61,6 +61,8 @@ CONTENT_TYPES = {
 # gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the browser;
 # worker.js reads the sizes for its progress bar.
 ASSETS = "assets.json"
+# How worker.js starts this page's build (interpreter_settings).
+INTERPRETER = "interpreter.json"
 GZIP_SUFFIX = ".gz"
 MIN_SAVING = 0.10
 
@@ -83,14 +85,21 @@ def install_npm_packages(directory: Path, what: str) -> Path:
 
 
 def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
-    """What the page loads of the browser build: the entry point, the wasm, the stdlib's file system image."""
-    if series.module_kind is not ModuleKind.CLASSIC:
-        # worker.js loads the factory with importScripts; an ES-module build needs import() there.
-        raise HarnessError(
-            f"this series' browser build is an ES module ({series.entry_point}); the page loads classic scripts only",
-            hint="teach wasm/demo/worker.js to import() the entry point for module builds",
-        )
-    return (series.entry_point, "python.wasm", "python.data")
+    """What the page loads of the browser build: the entry point, the wasm, and python.data where the build
+    preloads its stdlib (else the page writes its own copy of the build's zip: webstdlib.place)."""
+    preloaded = ("python.data",) if series.stdlib is StdlibDelivery.PRELOADED else ()
+    return (series.entry_point, "python.wasm", *preloaded)
+
+
+def interpreter_settings(series: EmscriptenProfile, placement: webstdlib.Placement | None) -> dict:
+    """What worker.js reads (INTERPRETER) to start the build: how to load its entry point, and which of the
+    page's files to write where in its file system first."""
+    return {
+        "entry": series.entry_point,
+        "module": series.module_kind is ModuleKind.ES_MODULE,
+        "files": placement.files if placement else {},
+        "directories": list(placement.directories) if placement else [],
+    }
 
 
 def assemble(
@@ -121,13 +130,20 @@ def assemble(
     for name, sources in VENDOR_FILES.items():
         # Each is a whole script (UMD) or stylesheet; a newline keeps a last line comment from swallowing the next.
         (staging / "vendor" / name).write_bytes(b"\n".join((modules / source).read_bytes() for source in sources))
-    shutil.copy2(browser_build / "python.wasm", staging / "python.wasm")
+    for name in files:
+        if name != "python.data":  # repacked below
+            shutil.copy2(browser_build / name, staging / name)
     image = webstdlib.Image(lib, native_python, form)
     if form is webstdlib.Form.SOURCES:
         image = dataclasses.replace(image, hot=frozenset(webstdlib.hot_sources(native_python, PAGE)))
         log.detail(f"the stdlib bundle keeps {len(image.hot)} modules as bytecode: {' '.join(sorted(image.hot))}")
     console = {"pipe_console.pyc": webstdlib.bytecode(native_python, PAGE / CONSOLE)}
-    left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
+    if series.stdlib is StdlibDelivery.PRELOADED:
+        left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
+        placement = None
+    else:
+        left_out, placement = webstdlib.place(browser_build, staging, image, console)
+    (staging / INTERPRETER).write_text(json.dumps(interpreter_settings(series, placement), indent=1) + "\n")
     log.detail(f"the stdlib bundle leaves out {len(left_out)} more modules: {' '.join(left_out)}")
     if wheels:
         (staging / "wheels").mkdir()

@@ -45,6 +45,15 @@ class ModuleKind(enum.Enum):
     ES_MODULE = "module"  # python.mjs: an ES module whose default export is the factory (import)
 
 
+class StdlibDelivery(enum.Enum):
+    """How the browser build's standard library reaches its file system."""
+
+    # Emscripten's file packager data (python.data), listed in the loader and fetched by it (3.11, 3.13).
+    PRELOADED = "preloaded"
+    # A zip (`make pythonX.Y.zip`) that the page fetches and writes into the file system before start (3.14).
+    ZIP = "zip"
+
+
 @dataclass(frozen=True)
 class EmscriptenProfile:
     """How one series is cross-compiled with Emscripten."""
@@ -58,6 +67,7 @@ class EmscriptenProfile:
     target_option: bool = True
     entry_point: str = "python.js"
     module_kind: ModuleKind = ModuleKind.CLASSIC
+    stdlib: StdlibDelivery = StdlibDelivery.PRELOADED
     # Linker stack size: CPython's default is too small for the interpreter's recursion (3.11, 3.13 set none).
     stack_size: str = "5MB"
     # Further configure options this series' WebAssembly build needs.
@@ -71,6 +81,9 @@ class EmscriptenProfile:
     # build needs from that suite.
     debian_suite: str = "trixie"
     debian_packages: tuple[str, ...] = ()
+    # Modules that Setup.stdlib.in builds as shared libraries only: a build without dynamic linking (no -fPIC)
+    # cannot link them, so there they are left out, as configure itself does on WASI.
+    shared_only_modules: tuple[str, ...] = ()
     # Make targets that need a newer LLVM than the Debian suite's emscripten is built on, each made first with
     # em-config's LLVM_ROOT pointed at that LLVM of the same root: {target: LLVM bin directory}.
     newer_llvm_targets: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -202,16 +215,27 @@ PROFILES = {
             target_option=False,
             entry_point="python.mjs",
             module_kind=ModuleKind.ES_MODULE,
+            stdlib=StdlibDelivery.ZIP,
             # As upstream's driver configures it: 30-bit digits (the fast ones), no IPv6 (no sockets).
             configure_flags=("--enable-big-digits=30", "--disable-ipv6"),
             # 3.14 builds ctypes for Emscripten.
             libraries=("zlib", "bzip2", "sqlite3", "mpdecimal", "libffi"),
+            shared_only_modules=(
+                "_testimportmultiple",
+                "_testmultiphase",
+                "_testsinglephase",
+                "_ctypes_test",
+                "xxlimited",
+                "xxlimited_35",
+            ),
             debian_suite="forky",
             # Python/emscripten_trampoline_inner.c needs __builtin_wasm_test_function_pointer_signature, new in
             # LLVM 22 (CPython gh-137470); forky's emscripten is built on LLVM 21.
             debian_packages=("clang-22", "lld-22"),
             newer_llvm_targets={"Python/emscripten_trampoline_inner.wasm": "/usr/lib/llvm-22/bin"},
         ),
+        # The same layout as 3.13's (Tools/wasm/wasi); 3.15 moves it to Platforms/WASI.
+        wasi=WasiProfile(),
         free_threading=True,
     ),
 }

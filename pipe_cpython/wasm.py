@@ -200,6 +200,7 @@ def configure_arguments(
         f"--with-build-python={build_python}",
         *series.configure_flags,
         *variant.configure_args,
+        *([] if variant.pic else [f"py_cv_module_{name}=n/a" for name in series.shared_only_modules]),
         *(f"{k}={v}" for k, v in library_flags(prefix, series.libraries, variant).items()),
     ]
 

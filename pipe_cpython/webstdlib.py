@@ -1,10 +1,12 @@
 """The page's standard library: the browser build's own bundle, less what a browser REPL cannot use.
 
 CPython's browser build packs the stdlib into `lib/pythonXY.zip`, bytecode
-deflated file by file (3.5 MB for 3.13), and Emscripten's file packager puts
-it, `os.py` and `lib-dynload/` into python.data, whose table of contents
-(file names and byte ranges) is written into python.js. `repack` rewrites
-both. Upstream's choice of modules (`Tools/wasm/wasm_assets.py`: no test
+deflated file by file (3.5 MB for 3.13). Up to 3.13 Emscripten's file packager
+puts it, `os.py` and `lib-dynload/` into python.data, whose table of contents
+(file names and byte ranges) is written into python.js: `repack` rewrites
+both. From 3.14 the build makes the zip alone (`make pythonX.Y.zip`) and the
+page writes it into the file system before the interpreter starts: `place`
+writes the page's copy and says where each file goes. Upstream's choice of modules (`Tools/wasm/wasm_assets.py`: no test
 suites, `ensurepip`, `venv`, `idlelib`, `tkinter`, synchronous networking,
 and modules whose C extension the build lacks) is read from its bundle, so it
 follows the build; EXCLUDED and ADDED are this project's reviewed changes.
@@ -152,3 +154,45 @@ def repack(build: Path, loader_name: str, output: Path, image: Image, beside_os:
     (output / loader_name).write_text(loader)
     (output / "python.data").write_bytes(data)
     return left_out
+
+
+# The page's name for its stdlib bundle, where the page writes it into the file system itself.
+STDLIB_ZIP = "stdlib.zip"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Files of the page that the worker writes into the interpreter's file system before it starts."""
+
+    files: dict[str, str]  # the page's file name: its path in the file system
+    directories: tuple[str, ...]  # made first (lib-dynload: getpath looks for it)
+
+
+def place(build: Path, output: Path, image: Image, beside_os: dict[str, bytes]) -> tuple[list[str], Placement]:
+    """Write the image's bundle (from the build's own stdlib zip) and `beside_os` into `output`, for a build whose
+    page writes them into its file system; return what EXCLUDED left out, and where each file goes."""
+    zips = sorted(build.glob("python3.*.zip"))
+    if len(zips) != 1:
+        raise HarnessError(
+            f"{build} should hold one stdlib zip (pythonX.Y.zip), not {[z.name for z in zips]}",
+            hint="rebuild it: python -m pipe_cpython build-wasm --target browser",
+        )
+    series = zips[0].name.removeprefix("python").removesuffix(".zip")
+    stdlib_dir = f"{build_prefix(build)}/lib/python{series}"
+    bundle, left_out = image.bundle(zips[0].read_bytes())
+    (output / STDLIB_ZIP).write_bytes(bundle)
+    # Where getpath looks for the zip: the prefix's lib/, named without the dot (python314.zip).
+    files = {STDLIB_ZIP: f"{build_prefix(build)}/lib/python{series.replace('.', '')}.zip"}
+    for name, content in beside_os.items():
+        (output / name).write_bytes(content)
+        files[name] = f"{stdlib_dir}/{name}"
+    return left_out, Placement(files, (f"{stdlib_dir}/lib-dynload",))
+
+
+def build_prefix(build: Path) -> str:
+    """Where the build's getpath looks for the stdlib at run time (its Makefile's host_prefix: `/` under
+    Emscripten), without a trailing slash."""
+    match = re.search(r"^host_prefix=\s*(\S+)\s*$", (build / "Makefile").read_text(), re.M)
+    if not match:
+        raise HarnessError(f"{build / 'Makefile'} names no host_prefix", hint="rebuild it: the build is incomplete")
+    return match[1].rstrip("/")

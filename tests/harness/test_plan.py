@@ -15,7 +15,7 @@ from pipe_cpython.__main__ import main, parser
 from pipe_cpython.errors import HarnessError
 from pipe_cpython.options import Flavour
 from pipe_cpython.plan import planned
-from pipe_cpython.profiles import EmscriptenProfile, ModuleKind, SeriesProfile
+from pipe_cpython.profiles import EmscriptenProfile, ModuleKind, SeriesProfile, StdlibDelivery
 from pipe_cpython.targets import EMSCRIPTEN_NODE, NATIVE, SANITIZED, WASI, Target
 
 # configure writes a Makefile whose regen targets record that they ran.
@@ -31,7 +31,11 @@ PROFILE_3_14 = SeriesProfile(
     regen_targets=("regen-token", "regen-ast", "regen-pegen"),
     grammar_tests=("test_grammar",),
     emscripten=EmscriptenProfile(
-        minimum=(4, 0, 0), target_option=False, entry_point="python.mjs", module_kind=ModuleKind.ES_MODULE
+        minimum=(4, 0, 0),
+        target_option=False,
+        entry_point="python.mjs",
+        module_kind=ModuleKind.ES_MODULE,
+        stdlib=StdlibDelivery.ZIP,
     ),
 )
 
@@ -114,8 +118,12 @@ def test_a_3_14_shaped_tree_is_planned_from_its_own_data(tmp_path, release_3_14)
         arguments = wasm.configure_arguments(series, "node", "x86_64-pc-linux-gnu", Path("/py"), Path("/p"))
         assert not [a for a in arguments if a.startswith("--with-emscripten-target")]
         assert EMSCRIPTEN_NODE.output(plan, plan.directory(EMSCRIPTEN_NODE, Flavour.PATCHED)).name == "python.mjs"
-        with pytest.raises(HarnessError, match="ES module"):
-            demo.interpreter_files(series)
+        # The page loads the module and writes its own stdlib zip: there is no python.data.
+        assert demo.interpreter_files(series) == ("python.mjs", "python.wasm")
+        build = plan.directory(EMSCRIPTEN_NODE, Flavour.PATCHED)
+        # node starts the module through the tree's entry, which it is told the module's path by.
+        assert series.node_files == ("node_entry.mjs", "streams.mjs")
+        assert series.node_argv(build) == [f"{build}/node_entry.mjs", f"--this-program={build}/python.mjs"]
 
 
 def test_a_series_without_a_wasi_build_is_refused_before_anything_is_built(tmp_path, release_3_14):

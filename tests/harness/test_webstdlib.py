@@ -88,3 +88,26 @@ def test_a_loader_whose_table_does_not_match_the_data_is_refused():
         webstdlib.read_package(LOADER, b"short")
     with pytest.raises(HarnessError, match="table of contents"):
         webstdlib.read_package("var nothing;", b"")
+
+
+def test_a_zip_build_gets_its_bundle_and_the_console_placed_where_its_getpath_looks(tree_and_bundle, tmp_path):
+    lib, upstream = tree_and_bundle
+    build, output = tmp_path / "build", tmp_path / "site"
+    build.mkdir(), output.mkdir()
+    (build / "python3.14.zip").write_bytes(upstream)
+    # configure's host_prefix: where the files are at run time (`/` under Emscripten), not where they install.
+    (build / "Makefile").write_text("prefix=\t\t/usr/local\nhost_prefix= \t/\n")
+    image = webstdlib.Image(lib, Path(sys.executable))
+    left_out, placement = webstdlib.place(build, output, image, {"pipe_console.pyc": b"console"})
+    assert placement.files == {
+        "stdlib.zip": "/lib/python314.zip", "pipe_console.pyc": "/lib/python3.14/pipe_console.pyc"
+    }  # fmt: skip
+    assert placement.directories == ("/lib/python3.14/lib-dynload",)
+    assert "json/__init__.pyc" in contents((output / "stdlib.zip").read_bytes())
+    assert (output / "pipe_console.pyc").read_bytes() == b"console" and left_out == ["xmlrpc/client.py"]
+
+
+def test_a_zip_build_without_its_zip_says_how_to_make_it(tree_and_bundle, tmp_path):
+    lib, _ = tree_and_bundle
+    with pytest.raises(HarnessError, match="one stdlib zip"):
+        webstdlib.place(tmp_path, tmp_path, webstdlib.Image(lib, Path(sys.executable)), {})

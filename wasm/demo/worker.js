@@ -58,7 +58,8 @@ function readStdin(stream, buffer, offset, length) {
 }
 
 // Byte-level load progress: python.wasm is counted as it streams into the compiler (so it still compiles
-// while it downloads), python.data by Emscripten's file packager, which reports its bytes through setStatus.
+// while it downloads), the stdlib as it arrives: a zip this worker fetches (interpreter.json's files), or
+// python.data, which Emscripten's file packager fetches and reports through setStatus.
 const DATA_PROGRESS = /^Downloading data\.\.\. \((\d+)\/(\d+)\)/;
 
 function progress(file, received, total) {
@@ -71,58 +72,94 @@ const assets = fetch("assets.json")
   .then((response) => (response.ok ? response.json() : {}))
   .catch(() => ({}));
 
-function instantiateCounted(imports, receiveInstance) {
-  Promise.all([fetch("python.wasm"), assets])
-    .then(([response, sizes]) => {
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const total = sizes["python.wasm"]?.bytes || Number(response.headers.get("Content-Length")) || 0;
-      let received = 0;
-      const counting = new TransformStream({
-        transform(chunk, controller) {
-          received += chunk.byteLength;
-          progress("python.wasm", received, total);
-          controller.enqueue(chunk);
-        },
-      });
-      const counted = new Response(response.body.pipeThrough(counting), {
-        headers: { "Content-Type": "application/wasm" },
-      });
-      return WebAssembly.instantiateStreaming(counted, imports);
-    })
-    .then(
-      ({ instance, module }) => receiveInstance(instance, module),
-      (error) => postMessage({ type: "fatal", text: `python.wasm did not load: ${error.message}` }),
-    );
-  return {};
+// How to start the page's build (interpreter.json, written with the page): its entry point, classic script
+// or ES module, and which of the page's files to write where in its file system before it starts.
+const interpreter = fetch("interpreter.json").then((response) => {
+  if (!response.ok) throw new Error(`interpreter.json: HTTP ${response.status}`);
+  return response.json();
+});
+
+async function fetchCounted(name) {
+  const [response, sizes] = await Promise.all([fetch(name), assets]);
+  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  const total = sizes[name]?.bytes || Number(response.headers.get("Content-Length")) || 0;
+  let received = 0;
+  const counting = new TransformStream({
+    transform(chunk, controller) {
+      received += chunk.byteLength;
+      progress(name, received, total);
+      controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counting), { headers: response.headers });
 }
 
 // Wheels for the console to install before its first prompt (pipe_console.py): those shipped with the page
 // (`demo --wheel` puts them in wheels/, so assets.json lists them), then those the page's address names, where
 // their host allows it (CORS).
 const WHEELS = "/wheels";
-let wheelUrls = [];
 
 async function fetchWheel(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`a wheel did not load: ${url}: HTTP ${response.status}`);
   const name = decodeURIComponent(new URL(response.url).pathname.split("/").pop());
-  if (!name.endsWith(".whl")) throw new Error(`${url} is not a wheel (${name})`);
-  return [name, new Uint8Array(await response.arrayBuffer())];
+  if (!name.endsWith(".whl")) throw new Error(`a wheel did not load: ${url} is not a wheel (${name})`);
+  return [`${WHEELS}/${name}`, new Uint8Array(await response.arrayBuffer())];
 }
 
-function loadWheels() {
-  addRunDependency("wheels");
-  assets
+// Every file to write into the file system before the interpreter starts, as [path, bytes]: fetched while
+// python.wasm compiles, and awaited before its instance is handed over, so that preRun finds them all.
+function fetchFiles(wheelUrls) {
+  const placed = interpreter.then((settings) =>
+    Promise.all(
+      Object.entries(settings.files).map(async ([name, path]) => {
+        try {
+          return [path, new Uint8Array(await (await fetchCounted(name)).arrayBuffer())];
+        } catch (error) {
+          throw new Error(`${name} did not load: ${error.message}`);
+        }
+      }),
+    ),
+  );
+  const wheels = assets
     .then((sizes) => Object.keys(sizes).filter((name) => name.startsWith("wheels/") && name.endsWith(".whl")))
-    .then((shipped) => Promise.all([...shipped, ...wheelUrls].map(fetchWheel)))
-    .then(
-      (wheels) => {
-        if (wheels.length) FS.mkdir(WHEELS);
-        for (const [name, bytes] of wheels) FS.writeFile(`${WHEELS}/${name}`, bytes);
-        removeRunDependency("wheels");
-      },
-      (error) => postMessage({ type: "fatal", text: `a wheel did not load: ${error.message}` }),
-    );
+    .then((shipped) => Promise.all([...shipped, ...wheelUrls].map(fetchWheel)));
+  return Promise.all([placed, wheels]).then(([files, wheelFiles]) => [...files, ...wheelFiles]);
+}
+
+let files = null;  // the promise of fetchFiles
+let written = [];  // what it gave, once resolved
+
+function instantiateCounted(imports, receiveInstance) {
+  const compiled = fetchCounted("python.wasm")
+    .then((response) =>
+      WebAssembly.instantiateStreaming(
+        new Response(response.body, { headers: { "Content-Type": "application/wasm" } }),
+        imports,
+      ),
+    )
+    .catch((error) => {
+      throw new Error(`python.wasm did not load: ${error.message}`);
+    });
+  Promise.all([compiled, files.then((fetched) => (written = fetched))]).then(
+    ([{ instance, module }]) => receiveInstance(instance, module),
+    (error) => postMessage({ type: "fatal", text: error.message }),
+  );
+  return {};
+}
+
+// A classic build (python.js) defines FS, ENV and callMain as globals of this worker; an ES-module build
+// (python.mjs) puts them on the Module object it was given.
+let moduleBuild = false;
+const runtime = () => (moduleBuild ? self.Module : self);
+
+function writeFiles(settings) {
+  const { FS } = runtime();
+  for (const directory of settings.directories) FS.mkdirTree(directory);
+  for (const [path, bytes] of written) {
+    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    FS.writeFile(path, bytes);
+  }
 }
 
 self.Module = {
@@ -132,13 +169,7 @@ self.Module = {
   stdin: () => null,
   stdout: writer("stdout"),
   stderr: writer("stderr"),
-  preRun: [
-    () => {
-      // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
-      ENV.PYTHONUNBUFFERED = "1";
-    },
-    loadWheels,
-  ],
+  preRun: [],
   setStatus: (status) => {
     const data = DATA_PROGRESS.exec(status);
     if (data) progress("python.data", Number(data[1]), Number(data[2]));
@@ -146,7 +177,7 @@ self.Module = {
   },
   monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
   onRuntimeInitialized: () => {
-    FS.streams[0].stream_ops.read = readStdin;
+    runtime().FS.streams[0].stream_ops.read = readStdin;
     // A replay has no shared memory for signals: the page stops its worker instead.
     if (!replay) handleSignalsFromPage();
     postMessage({ type: "ready" });
@@ -154,10 +185,24 @@ self.Module = {
   onAbort: (what) => postMessage({ type: "fatal", text: String(what) }),
 };
 
+async function load(settings) {
+  self.Module.preRun.push(() => {
+    // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
+    runtime().ENV.PYTHONUNBUFFERED = "1";
+    writeFiles(settings);
+  });
+  if (!settings.module) {
+    importScripts(settings.entry);
+    return;
+  }
+  moduleBuild = true;
+  const { default: createPython } = await import(`./${settings.entry}`);
+  await createPython(self.Module);
+}
+
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "start") {
-    wheelUrls = message.wheels || [];
     if (message.replay) {
       replay = message.replay;
       pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
@@ -168,7 +213,8 @@ self.onmessage = (event) => {
       };
       self.signalBuffer = new Uint8Array(message.signalBuffer);
     }
-    importScripts("python.js");
+    files = fetchFiles(message.wheels || []);
+    interpreter.then(load).catch((error) => postMessage({ type: "fatal", text: `the interpreter did not load: ${error.message}` }));
   } else if (message.type === "run") {
     runConsole();
   }
@@ -184,15 +230,16 @@ function handleSignalsFromPage() {
     },
     set 0(cleared) {},
   };
-  Module.HEAP8[Module._Py_EMSCRIPTEN_SIGNAL_HANDLING] = 1;
+  // An int: the whole word, which both kinds of build export a view of.
+  runtime().HEAPU32[Module._Py_EMSCRIPTEN_SIGNAL_HANDLING >>> 2] = 1;
 }
 
 // Not `run`: python.js, a classic script, defines a global of that name.
 function runConsole() {
   let status;
   try {
-    // pipe_console.py: the page's REPL loop (it also answers Tab), packed into python.data beside os.py.
-    status = callMain(["-c", `__import__('pipe_console').interact(${replay ? replay.length : ""})`]);
+    // pipe_console.py: the page's REPL loop (it also answers Tab), in the stdlib's directory.
+    status = runtime().callMain(["-c", `__import__('pipe_console').interact(${replay ? replay.length : ""})`]);
   } catch (error) {
     status = String(error);
   }
