@@ -149,7 +149,7 @@ class Plan:
         return sources.pristine_twin(self.source, self.cache.pristine_tree(self.source.version))
 
     def directory(self, target: Target, flavour: Flavour) -> Path:
-        return self.cache.build_dir(self.source.version, target.directory, flavour.pristine)
+        return self.cache.build_dir(self.source.version, target.directory_name(self), flavour.pristine)
 
     def build(self, target: Target, flavour: Flavour | None = None, clean: bool = False) -> Build:
         """`target` built (once per plan) for `flavour` (default: the options'); patched builds are smoke-tested."""

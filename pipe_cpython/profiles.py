@@ -81,9 +81,8 @@ class EmscriptenProfile:
     # build needs from that suite.
     debian_suite: str = "trixie"
     debian_packages: tuple[str, ...] = ()
-    # Modules that Setup.stdlib.in builds as shared libraries only: a build without dynamic linking (no -fPIC)
-    # cannot link them, so there they are left out, as configure itself does on WASI.
-    shared_only_modules: tuple[str, ...] = ()
+    # Whether every build of the series links dynamically (-sMAIN_MODULE), whatever its variant.
+    always_dynamic: bool = False
     # Make targets that need a newer LLVM than the Debian suite's emscripten is built on, each made first with
     # em-config's LLVM_ROOT pointed at that LLVM of the same root: {target: LLVM bin directory}.
     newer_llvm_targets: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -220,14 +219,10 @@ PROFILES = {
             configure_flags=("--enable-big-digits=30", "--disable-ipv6"),
             # 3.14 builds ctypes for Emscripten.
             libraries=("zlib", "bzip2", "sqlite3", "mpdecimal", "libffi"),
-            shared_only_modules=(
-                "_testimportmultiple",
-                "_testmultiphase",
-                "_testsinglephase",
-                "_ctypes_test",
-                "xxlimited",
-                "xxlimited_35",
-            ),
+            # Its platform code (emscripten_syscalls.c, emscripten_trampoline.c) calls JS helpers that only a main
+            # module has, so a static build fails at start-up (CPython gh-156780); upstream's driver always links
+            # dynamically.
+            always_dynamic=True,
             debian_suite="forky",
             # Python/emscripten_trampoline_inner.c needs __builtin_wasm_test_function_pointer_signature, new in
             # LLVM 22 (CPython gh-137470); forky's emscripten is built on LLVM 21.

@@ -31,6 +31,10 @@ class Target(ABC):
         """Raise when the plan's series has no such build (Skipped where that is a fact, not a failure); called
         before anything is installed or built."""
 
+    def directory_name(self, plan: Plan) -> str:
+        """The name of its build directory for the plan's release (the `directory` most targets always have)."""
+        return self.directory
+
     @abstractmethod
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         """Build into `directory`, incrementally, asking the plan for the prepared tree and other builds."""
@@ -156,6 +160,16 @@ class Emscripten(Target):
 
     def check(self, plan: Plan) -> None:
         plan.emscripten_profile  # noqa: B018 (raises for a series without an Emscripten build)
+
+    def directory_name(self, plan: Plan) -> str:
+        series = plan.emscripten_profile
+        # A series whose every build links dynamically has no separate dynamic variant.
+        variant = (
+            wasm.Variant.DEFAULT if series.always_dynamic and self.variant is wasm.Variant.DYNAMIC else self.variant
+        )
+        # From 3.14 one build serves node and the browser: both platforms share its directory.
+        platform = self.platform if series.target_option else ""
+        return "-".join(filter(None, ("wasm", platform, variant.key)))
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         # The build python freezes modules and byte-compiles the stdlib, so it must be the same flavour.

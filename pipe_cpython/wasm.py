@@ -82,10 +82,11 @@ class Variant(enum.Enum):
         """Its name for --variant."""
         return self.key or "default"
 
-    @property
-    def pic(self) -> bool:
-        """Whether every library must be compiled position-independent (side modules share their memory)."""
-        return self is Variant.DYNAMIC
+
+def links_dynamically(series: EmscriptenProfile, variant: Variant) -> bool:
+    """Whether the build is a main module that can load side modules: then every library is compiled
+    position-independent (side modules share its memory)."""
+    return variant is Variant.DYNAMIC or series.always_dynamic
 
 
 @dataclass(frozen=True)
@@ -167,14 +168,14 @@ LIBRARY_VARIABLES = {
 }
 
 
-def library_flags(prefix: Path, libraries: tuple[str, ...], variant: Variant = Variant.DEFAULT) -> dict[str, str]:
+def library_flags(prefix: Path, libraries: tuple[str, ...], dynamic: bool = False) -> dict[str, str]:
     """configure variables that point CPython at the pinned libraries instead of Emscripten's ports."""
     include, lib = f"-I{prefix}/include", f"-L{prefix}/lib"
     flags = {}
     for name in libraries:
         variable, linker_name = LIBRARY_VARIABLES[name]
         flags[f"{variable}_CFLAGS"] = include
-        if name == "zlib" and variant.pic:
+        if name == "zlib" and dynamic:
             # A main module links each library named whole, and zlib is named twice (zlib and binascii use it):
             # there it is linked once, through LIBS, and its modules' own flags are blank (set, so configure
             # takes them as found).
@@ -200,8 +201,8 @@ def configure_arguments(
         f"--with-build-python={build_python}",
         *series.configure_flags,
         *variant.configure_args,
-        *([] if variant.pic else [f"py_cv_module_{name}=n/a" for name in series.shared_only_modules]),
-        *(f"{k}={v}" for k, v in library_flags(prefix, series.libraries, variant).items()),
+        *(Variant.DYNAMIC.configure_args if series.always_dynamic and variant is not Variant.DYNAMIC else ()),
+        *(f"{k}={v}" for k, v in library_flags(prefix, series.libraries, links_dynamically(series, variant)).items()),
     ]
 
 
@@ -231,7 +232,7 @@ def configure(
             "config.site": hashlib.sha256(config_site.read_bytes()).hexdigest(),
             "LDFLAGS": env["LDFLAGS"],
             # autoconf refuses a cache made with other values of these (they are precious variables).
-            "libraries": library_flags(prefix, series.libraries, variant),
+            "libraries": library_flags(prefix, series.libraries, links_dynamically(series, variant)),
         },
     }
     if native.configured_with(build_dir, wanted):
@@ -278,8 +279,9 @@ def build(
     variant: Variant = Variant.DEFAULT,
 ) -> None:
     """Libraries, configure, make for one Emscripten target (node or browser) and variant into `build_dir`."""
-    deps_key = format_emscripten(toolchain.version) + ("-pic" if variant.pic else "")
-    prefix = build_deps(cache, cache.wasm_deps(deps_key), toolchain, series.libraries, variant.pic)
+    pic = links_dynamically(series, variant)
+    deps_key = format_emscripten(toolchain.version) + ("-pic" if pic else "")
+    prefix = build_deps(cache, cache.wasm_deps(deps_key), toolchain, series.libraries, pic)
     configure(tree, series, build_dir, target, toolchain, build_python, prefix, variant)
     make(build_dir, series, toolchain)
     entry = build_dir / series.entry_point

@@ -1,6 +1,7 @@
 import json
 import os
 import stat
+import types
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,12 @@ def test_library_flags_point_at_the_prefix_not_at_ports(tmp_path):
 
 def test_the_dynamic_variant_links_zlib_once_through_libs(tmp_path):
     """A main module links each named library whole: zlib, named for zlib and for binascii, would clash with itself."""
-    flags = wasm.library_flags(tmp_path, LIBRARIES, wasm.Variant.DYNAMIC)
+    flags = wasm.library_flags(tmp_path, LIBRARIES, dynamic=True)
     assert flags["LIBS"] == f"-L{tmp_path}/lib -lz"
     assert flags["ZLIB_LIBS"].strip() == "" and flags["ZLIB_LIBS"]  # set, so configure takes zlib as found
     # In configure's argument order as before: a changed order would reconfigure every existing build.
     assert list(flags)[:3] == ["ZLIB_CFLAGS", "ZLIB_LIBS", "LIBS"]
-    assert "LIBS" not in wasm.library_flags(tmp_path, LIBRARIES, wasm.Variant.SIZE)
+    assert "LIBS" not in wasm.library_flags(tmp_path, LIBRARIES)
 
 
 def test_each_emscripten_variant_has_a_build_directory_and_arguments_of_its_own():
@@ -65,6 +66,21 @@ def test_each_emscripten_variant_has_a_build_directory_and_arguments_of_its_own(
     assert targets.emscripten("node", wasm.Variant.DYNAMIC).label == "WebAssembly, node, dynamic linking"
     with pytest.raises(HarnessError, match="no wasi build"):
         targets.emscripten("wasi", wasm.Variant.SIZE)
+
+
+def test_3_14_builds_once_for_node_and_browser_and_always_links_dynamically():
+    """Its platform code needs a main module's JS helpers (CPython gh-156780), and one build serves both platforms."""
+    series = profiles.profile("3.14").emscripten
+    plan = types.SimpleNamespace(emscripten_profile=series)
+    names = {(t.platform, t.variant): t.directory_name(plan) for t in targets.EMSCRIPTEN.values()}
+    assert set(names.values()) == {"wasm", "wasm-os"}
+    assert names["node", wasm.Variant.DYNAMIC] == names["browser", wasm.Variant.DEFAULT] == "wasm"
+    for variant in wasm.Variant:
+        arguments = wasm.configure_arguments(series, "node", "x86_64-pc-linux-gnu", Path("/py"), Path("/p"), variant)
+        assert arguments.count("--enable-wasm-dynamic-linking") == 1, variant
+        assert "LIBS=-L/p/lib -lz" in arguments and "LIBFFI_LIBS=-L/p/lib -lffi" in arguments
+    older = types.SimpleNamespace(emscripten_profile=profiles.profile("3.13").emscripten)
+    assert targets.EMSCRIPTEN["browser", wasm.Variant.DYNAMIC].directory_name(older) == "wasm-browser-dynamic"
 
 
 def test_parse_emcc_version():
