@@ -460,6 +460,24 @@ def test_loading_shows_bytes_received_of_total_for_the_wasm_and_the_stdlib(page,
     assert page.locator("#progress").is_hidden()  # gone once the prompt is there
 
 
+def test_a_stdlib_file_that_does_not_load_is_reported_and_stays_on_the_status_line(page, site, tmp_path):
+    placed = json.loads((site / demo.INTERPRETER).read_text())["files"]
+    if not placed:
+        pytest.skip("this series' build preloads its stdlib (python.data): the page places no file")
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    for name in (demo.webstdlib.STDLIB_ZIP, demo.webstdlib.STDLIB_ZIP + demo.GZIP_SUFFIX):
+        (broken / name).unlink(missing_ok=True)
+    with served(broken) as address:
+        page.goto(address)
+        page.wait_for_function("document.querySelector('#status').textContent.includes('stopped')", timeout=30_000)
+        # python.wasm finishes downloading afterwards: its progress must not hide the reason.
+        page.wait_for_timeout(3_000)
+        status = page.locator("#status").text_content()
+        assert f"{demo.webstdlib.STDLIB_ZIP} did not load: HTTP 404" in status, status
+        assert page.locator("#progress").is_hidden()
+
+
 def line_is(page, text: str) -> None:
     page.wait_for_function("t => window.pipeDemo.state.line === t", arg=text)
 

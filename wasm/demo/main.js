@@ -58,6 +58,7 @@ const state = {
   degraded: null,     // why the page is not cross-origin isolated, where it runs each line as a replay
   replayed: false,    // the running replay reached the end of its stdin
   statementStart: 0,  // lines of the session before the statement the last replay left open
+  stopped: false,     // the interpreter reported a fatal error: its message stays on the status line
 };
 
 function missingFeatures() {
@@ -128,8 +129,9 @@ function newWorker() {
 }
 
 function handleWorkerMessage(message) {
-  // A replay loads the interpreter again (from the browser's cache): only the first load is shown.
-  const reloading = state.degraded !== null && state.ready;
+  // A replay loads the interpreter again (from the browser's cache): only the first load is shown. Once it
+  // stopped, files still arriving must not hide why.
+  const reloading = (state.degraded !== null && state.ready) || state.stopped;
   switch (message.type) {
     case "status":
       if (!reloading) showStatus(message.text, "loading");
@@ -163,6 +165,8 @@ function handleWorkerMessage(message) {
       term.write(`\r\n[The interpreter exited (${message.status}). Reload the page to start again.]\r\n`);
       break;
     case "fatal":
+      state.stopped = true;
+      progressBar.hidden = true;
       showStatus(`The interpreter stopped: ${message.text}`, "error");
       break;
   }

@@ -81,7 +81,7 @@ const interpreter = fetch("interpreter.json").then((response) => {
 
 async function fetchCounted(name) {
   const [response, sizes] = await Promise.all([fetch(name), assets]);
-  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const total = sizes[name]?.bytes || Number(response.headers.get("Content-Length")) || 0;
   let received = 0;
   const counting = new TransformStream({
@@ -214,6 +214,7 @@ self.onmessage = (event) => {
       self.signalBuffer = new Uint8Array(message.signalBuffer);
     }
     files = fetchFiles(message.wheels || []);
+    files.catch(() => {}); // reported by instantiateCounted, which awaits it
     interpreter.then(load).catch((error) => postMessage({ type: "fatal", text: `the interpreter did not load: ${error.message}` }));
   } else if (message.type === "run") {
     runConsole();
