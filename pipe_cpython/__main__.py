@@ -466,11 +466,11 @@ def _node_with_wheels(args) -> tuple[Build, list[str]]:
         if not chosen:
             return build, build.command
         environment = plan.cache.venv(build.tree.version, build.flavour.pristine, target.directory)
-        entry = wheels.node_environment(
-            build.directory, plan.emscripten_profile.entry_point, str(build.tree.version), environment
+        bin_dir = wheels.node_environment(
+            build.directory, plan.emscripten_profile, str(build.tree.version), environment
         )
         wheels.install(chosen, wheels.site_packages(environment, plan.profile.series))
-        return build, target.command(plan, entry.parent)
+        return build, target.command(plan, bin_dir)
 
 
 def cmd_run_wasm(args, rest):

@@ -29,7 +29,7 @@ from pathlib import Path
 from . import log, project
 from .errors import HarnessError
 from .process import run_logged
-from .profiles import EmscriptenVersion
+from .profiles import EmscriptenProfile, EmscriptenVersion
 from .stamps import Stamp
 from .toolchain import Toolchain
 from .xbuildenv import CrossBuildEnv, platform_tags
@@ -116,16 +116,18 @@ def _installed_name(name: str) -> str | None:
     return path if scheme in ("purelib", "platlib") else None
 
 
-def node_environment(build_dir: Path, entry_point: str, version: str, environment: Path) -> Path:
-    """A virtual environment of the node interpreter in `build_dir`; returns the entry point to run."""
+def node_environment(build_dir: Path, series: EmscriptenProfile, version: str, environment: Path) -> Path:
+    """A virtual environment of the node interpreter in `build_dir`; returns its bin directory, where the
+    build's entry point (and what node starts it with) are linked."""
     (environment / "bin").mkdir(parents=True, exist_ok=True)
     (environment / "pyvenv.cfg").write_text(
         f"home = {build_dir}\ninclude-system-site-packages = false\nversion = {version}\n"
     )
-    entry = environment / "bin" / entry_point
-    entry.unlink(missing_ok=True)
-    entry.symlink_to(build_dir / entry_point)
-    return entry
+    for name in (series.entry_point, *series.node_files):
+        link = environment / "bin" / name
+        link.unlink(missing_ok=True)
+        link.symlink_to(build_dir / name)
+    return environment / "bin"
 
 
 def site_packages(environment: Path, series: str) -> Path:

@@ -72,7 +72,9 @@ def makefile_envs(python: str, emscripten: EmscriptenVersion, sysconfig_name: st
         "PYTHONINCLUDE": f"$(CPYTHONINSTALL)/include/python{major}.{minor}",
         "CFLAGS_BASE": "-O2 -g0 -fPIC",
         "CXXFLAGS_BASE": "-O2 -g0 -fPIC",
-        "LDFLAGS_BASE": "-O2 -g0 -sWASM_BIGINT",
+        # pyodide-build links with --fatal-warnings, and wasm-ld warns that shared libraries and dynamic imports are
+        # "not yet stable" unless told --experimental-pic (Emscripten 6.0.5 no longer passes it itself).
+        "LDFLAGS_BASE": "-O2 -g0 -sWASM_BIGINT -Wl,--experimental-pic",
     }
     lines = [f"export {name}={value}" for name, value in variables.items()]
     return "\n".join(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import project, wheels, xbuildenv
+from pipe_cpython import profiles, project, wheels, xbuildenv
 from pipe_cpython.errors import HarnessError
 from pipe_cpython.toolchain import Toolchain
 
@@ -103,14 +103,27 @@ def test_a_node_environment_points_at_its_build_and_links_the_entry_point(tmp_pa
     build = tmp_path / "wasm-node-dynamic"
     build.mkdir()
     (build / "python.js").write_text("// the interpreter")
-    entry = wheels.node_environment(build, "python.js", "3.13.15", tmp_path / "env")
-    assert entry == tmp_path / "env" / "bin" / "python.js"
-    assert entry.resolve() == build / "python.js"
+    series = profiles.profile("3.13").emscripten
+    bin_dir = wheels.node_environment(build, series, "3.13.15", tmp_path / "env")
+    assert bin_dir == tmp_path / "env" / "bin"
+    assert (bin_dir / "python.js").resolve() == build / "python.js"
     # Made again (a rebuilt interpreter, a new wheel): the same, no error.
-    wheels.node_environment(build, "python.js", "3.13.15", tmp_path / "env")
+    wheels.node_environment(build, series, "3.13.15", tmp_path / "env")
     config = dict(line.split(" = ") for line in (tmp_path / "env" / "pyvenv.cfg").read_text().splitlines())
     assert config["home"] == str(build)
     assert wheels.site_packages(tmp_path / "env", "3.13") == tmp_path / "env" / "lib" / "python3.13" / "site-packages"
+
+
+def test_a_node_environment_of_an_es_module_build_links_what_node_starts_it_with(tmp_path):
+    build = tmp_path / "wasm"
+    build.mkdir()
+    series = profiles.profile("3.14").emscripten
+    for name in ("python.mjs", *series.node_files):
+        (build / name).write_text("// the interpreter")
+    bin_dir = wheels.node_environment(build, series, "3.14.7", tmp_path / "env")
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["node_entry.mjs", "python.mjs", "streams.mjs"]
+    # node is told the environment's path, so that the interpreter finds the environment's site-packages.
+    assert series.node_argv(bin_dir)[1] == f"--this-program={bin_dir}/python.mjs"
 
 
 def fake_build(tmp_path: Path) -> tuple[Path, Path]:
