@@ -170,11 +170,16 @@ def test_no_ctrl_c_is_lost(page, url):
     presses = 40
     page.goto(url)
     page.click("#terminal")
+    # The busy loop is a function's: in 3.11.2 an interrupt raised at the backward jump of a loop that ends a try
+    # block escapes the block (natively too), which says nothing of the page.
     for line in (
         "caught = 0",
+        "def spin():",
+        "    while True: pass",
+        "",
         f"while caught < {presses}:",
         "    try:",
-        "        while True: pass",
+        "        spin()",
         "    except KeyboardInterrupt:",
         "        caught += 1",
         "",
