@@ -331,7 +331,8 @@ def _wheels(args) -> list[wheels.WheelName]:
 def _check_wheels(given: list[wheels.WheelName], plan: Plan, target: targets.Emscripten) -> None:
     """Refuse, before anything is built, a wheel the target's interpreter cannot load."""
     for wheel in given:
-        wheels.check(wheel, plan.profile.series, plan.toolchain.version, target.variant is wasm.Variant.DYNAMIC)
+        dynamic = wasm.links_dynamically(plan.emscripten_profile, target.variant)
+        wheels.check(wheel, plan.profile.series, plan.toolchain.version, dynamic)
 
 
 def cmd_fetch(args, rest):
