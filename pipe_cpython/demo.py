@@ -27,9 +27,10 @@ from .profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
 from .project import DEMO_PAGE as PAGE
 
 PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
-# The page's REPL loop, which worker.js runs: in the stdlib's directory (on sys.path), as bytecode
-# (compiled from source in the browser, it made the first prompt 0.12 s later).
-CONSOLE = "pipe_console.py"
+# The page's REPL loop, which worker.js runs, and the finder it installs first (which fetches stdlib modules
+# beyond the core where the page has them): in the stdlib's directory (on sys.path), as bytecode (compiled
+# from source in the browser, the console made the first prompt 0.12 s later).
+CONSOLE = ("pipe_console.py", "pipe_stdlib.py")
 # The terminal library's files, joined in this order into one file each: one request instead of three.
 VENDOR_FILES = {
     "terminal.js": (
@@ -55,6 +56,8 @@ CONTENT_TYPES = {
     ".py": "text/x-python; charset=utf-8",
     ".zip": "application/zip",
     ".whl": "application/zip",
+    ".bin": "application/octet-stream",
+    ".marshal": "application/octet-stream",
 }
 # Every file of the page, with its type, its size and, where gzip saves at least MIN_SAVING of it, the size of the
 # precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to browsers that take
@@ -134,15 +137,20 @@ def assemble(
         if name != "python.data":  # repacked below
             shutil.copy2(browser_build / name, staging / name)
     image = webstdlib.Image(lib, native_python, form)
+    lazy = series.stdlib is StdlibDelivery.ZIP
+    # What the console imports to reach its prompt and answer a Tab: the core of a page that fetches the rest
+    # on import, and what stays bytecode in a page of sources.
+    hot = frozenset(webstdlib.hot_sources(native_python, PAGE)) if lazy or form is webstdlib.Form.SOURCES else None
     if form is webstdlib.Form.SOURCES:
-        image = dataclasses.replace(image, hot=frozenset(webstdlib.hot_sources(native_python, PAGE)))
-        log.detail(f"the stdlib bundle keeps {len(image.hot)} modules as bytecode: {' '.join(sorted(image.hot))}")
-    console = {"pipe_console.pyc": webstdlib.bytecode(native_python, PAGE / CONSOLE)}
-    if series.stdlib is StdlibDelivery.PRELOADED:
+        image = dataclasses.replace(image, hot=hot)
+        log.detail(f"the stdlib bundle keeps {len(hot)} modules as bytecode: {' '.join(sorted(hot))}")
+    console = {Path(name).with_suffix(".pyc").name: webstdlib.bytecode(native_python, PAGE / name) for name in CONSOLE}
+    if lazy:
+        left_out, placement = webstdlib.place(browser_build, staging, image, console, hot)
+        log.detail(f"the page's stdlib core: {len(hot)} modules: {' '.join(sorted(hot))}")
+    else:
         left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
         placement = None
-    else:
-        left_out, placement = webstdlib.place(browser_build, staging, image, console)
     (staging / INTERPRETER).write_text(json.dumps(interpreter_settings(series, placement), indent=1) + "\n")
     log.detail(f"the stdlib bundle leaves out {len(left_out)} more modules: {' '.join(left_out)}")
     if wheels:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import io
+import marshal
 import re
 import subprocess
 import tempfile
@@ -156,8 +157,11 @@ def repack(build: Path, loader_name: str, output: Path, image: Image, beside_os:
     return left_out
 
 
-# The page's name for its stdlib bundle, where the page writes it into the file system itself.
+# Where the page writes its stdlib into the file system itself: the core's zip, the units beyond it (fetched
+# on import), and their manifest, which the page's finder reads (wasm/demo/pipe_stdlib.py).
 STDLIB_ZIP = "stdlib.zip"
+UNITS_DIR = "stdlib"
+MANIFEST = "pipe_stdlib.marshal"
 
 
 @dataclass(frozen=True)
@@ -168,9 +172,14 @@ class Placement:
     directories: tuple[str, ...]  # made first (lib-dynload: getpath looks for it)
 
 
-def place(build: Path, output: Path, image: Image, beside_os: dict[str, bytes]) -> tuple[list[str], Placement]:
-    """Write the image's bundle (from the build's own stdlib zip) and `beside_os` into `output`, for a build whose
-    page writes them into its file system; return what EXCLUDED left out, and where each file goes."""
+def place(
+    build: Path, output: Path, image: Image, beside_os: dict[str, bytes], core: frozenset[str]
+) -> tuple[list[str], Placement]:
+    """Write the page's stdlib into `output` for a build whose page writes it into its file system: the `core`
+    sources' modules (`json/decoder.py`) in the zip on sys.path, every other module in UNITS_DIR, one unit per
+    top-level package or module, listed in MANIFEST (read by wasm/demo/pipe_stdlib.py, which fetches a unit when
+    one of its modules is first imported); `beside_os` goes beside them, in the stdlib's directory. Returns what
+    EXCLUDED left out, and where each file goes."""
     zips = sorted(build.glob("python3.*.zip"))
     if len(zips) != 1:
         raise HarnessError(
@@ -180,13 +189,37 @@ def place(build: Path, output: Path, image: Image, beside_os: dict[str, bytes]) 
     series = zips[0].name.removeprefix("python").removesuffix(".zip")
     stdlib_dir = f"{build_prefix(build)}/lib/python{series}"
     bundle, left_out = image.bundle(zips[0].read_bytes())
-    (output / STDLIB_ZIP).write_bytes(bundle)
+    core_zip, units, manifest = split(bundle, core)
+    (output / STDLIB_ZIP).write_bytes(core_zip)
+    (output / UNITS_DIR).mkdir()
+    for unit, data in units.items():
+        (output / UNITS_DIR / f"{unit}.bin").write_bytes(data)
     # Where getpath looks for the zip: the prefix's lib/, named without the dot (python314.zip).
     files = {STDLIB_ZIP: f"{build_prefix(build)}/lib/python{series.replace('.', '')}.zip"}
-    for name, content in beside_os.items():
+    for name, content in {**beside_os, MANIFEST: marshal.dumps(manifest)}.items():
         (output / name).write_bytes(content)
         files[name] = f"{stdlib_dir}/{name}"
     return left_out, Placement(files, (f"{stdlib_dir}/lib-dynload",))
+
+
+def split(bundle: bytes, core: frozenset[str]) -> tuple[bytes, dict[str, bytes], dict]:
+    """The bundle's `core` modules as a zip, and the others as units (name: bytes) with their manifest:
+    {"modules": {module: (unit, offset, length, form, is_package, path)}}."""
+    core_zip, units, modules = io.BytesIO(), {}, {}
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive, zipfile.ZipFile(core_zip, "w") as kept:
+        for info in archive.infolist():
+            path, form = info.filename.rsplit(".", 1)
+            if f"{path}.py" in core:
+                kept.writestr(info, archive.read(info), zipfile.ZIP_DEFLATED, 9)
+                continue
+            is_package = path.endswith("/__init__")
+            module = path.removesuffix("/__init__").replace("/", ".")
+            unit = module.split(".")[0]
+            data = archive.read(info)
+            offset = len(units.get(unit, b""))
+            units[unit] = units.get(unit, b"") + data
+            modules[module] = (unit, offset, len(data), form, is_package, f"{path}.py")
+    return core_zip.getvalue(), units, {"modules": modules}
 
 
 def build_prefix(build: Path) -> str:

@@ -483,6 +483,47 @@ def test_a_stdlib_file_that_does_not_load_is_reported_and_stays_on_the_status_li
         assert page.locator("#progress").is_hidden()
 
 
+def lazy_stdlib(site: Path) -> None:
+    """Skip on a page whose build preloads its whole stdlib (3.11, 3.13): only a zip build's page has a core."""
+    if not (site / demo.webstdlib.MANIFEST).exists():
+        pytest.skip("this series' page loads its whole stdlib at start (python.data)")
+
+
+def test_modules_beyond_the_core_are_fetched_as_imported_and_a_module_the_page_lacks_fails_at_once(page, url, site):
+    lazy_stdlib(site)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url.removeprefix(url)))
+    page.goto(url)
+    wait_for_prompt(page)
+    assert not [r for r in requests if r.startswith(demo.webstdlib.UNITS_DIR + "/")], "units before the prompt"
+    page.click("#terminal")
+    type_line(page, "import html.entities, json, colorsys, nosuchmodule")
+    wait_for_text(page, "ModuleNotFoundError: No module named 'nosuchmodule'")
+    # html's unit once, for both of its modules; json is in the core; nosuchmodule is not asked for (then the
+    # traceback's printing imports what it needs: traceback, textwrap, ...).
+    fetched = [r for r in requests if r.startswith(demo.webstdlib.UNITS_DIR + "/")]
+    assert fetched[:2] == [f"{demo.webstdlib.UNITS_DIR}/{unit}.bin" for unit in ("html", "colorsys")], fetched
+    assert len(fetched) == len(set(fetched)) and not [r for r in fetched if "nosuchmodule" in r], fetched
+    type_line(page, "'<|>' |> html.escape |> print")
+    wait_for_text(page, "&lt;|&gt;")
+
+
+def test_a_unit_that_cannot_be_fetched_is_an_import_error_with_its_url_and_status(page, site, tmp_path):
+    lazy_stdlib(site)
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    unit = f"{demo.webstdlib.UNITS_DIR}/statistics.bin"
+    for name in (unit, unit + demo.GZIP_SUFFIX):
+        (broken / name).unlink(missing_ok=True)
+    with served(broken) as address:
+        page.goto(address)
+        page.click("#terminal")
+        type_line(page, "import statistics")
+        wait_for_text(page, f"ImportError: the page could not fetch {unit} for statistics: HTTP 404")
+        type_line(page, "2 |> str")  # the REPL goes on
+        wait_for_text(page, ">>> 2 |> str\n'2'\n>>>")
+
+
 def line_is(page, text: str) -> None:
     page.wait_for_function("t => window.pipeDemo.state.line === t", arg=text)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import marshal
 import sys
 import zipfile
 from pathlib import Path
@@ -98,16 +99,36 @@ def test_a_zip_build_gets_its_bundle_and_the_console_placed_where_its_getpath_lo
     # configure's host_prefix: where the files are at run time (`/` under Emscripten), not where they install.
     (build / "Makefile").write_text("prefix=\t\t/usr/local\nhost_prefix= \t/\n")
     image = webstdlib.Image(lib, Path(sys.executable))
-    left_out, placement = webstdlib.place(build, output, image, {"pipe_console.pyc": b"console"})
+    core = frozenset({"json/__init__.py"})
+    left_out, placement = webstdlib.place(build, output, image, {"pipe_console.pyc": b"console"}, core)
     assert placement.files == {
-        "stdlib.zip": "/lib/python314.zip", "pipe_console.pyc": "/lib/python3.14/pipe_console.pyc"
-    }  # fmt: skip
+        "stdlib.zip": "/lib/python314.zip",
+        "pipe_console.pyc": "/lib/python3.14/pipe_console.pyc",
+        "pipe_stdlib.marshal": "/lib/python3.14/pipe_stdlib.marshal",
+    }
     assert placement.directories == ("/lib/python3.14/lib-dynload",)
-    assert "json/__init__.pyc" in contents((output / "stdlib.zip").read_bytes())
+    assert list(contents((output / "stdlib.zip").read_bytes())) == ["json/__init__.pyc"]
     assert (output / "pipe_console.pyc").read_bytes() == b"console" and left_out == ["xmlrpc/client.py"]
+    # Beyond the core, one unit per top-level module or package, each listed in the manifest.
+    assert sorted(p.name for p in (output / "stdlib").iterdir()) == [
+        "_sysconfigdata_x.bin", "inspect.bin", "rlcompleter.bin"
+    ]  # fmt: skip
+    modules = marshal.loads((output / "pipe_stdlib.marshal").read_bytes())["modules"]
+    assert modules["inspect"] == ("inspect", 0, len(b"inspect bytecode"), "pyc", False, "inspect.py")
+
+
+def test_split_puts_a_package_in_one_unit_and_marks_its_init_as_the_package():
+    bundle = zipped({"email/__init__.pyc": b"I", "email/message.pyc": b"MM", "email/mime/text.pyc": b"TTT"})
+    core, units, manifest = webstdlib.split(bundle, frozenset())
+    assert contents(core) == {} and units == {"email": b"IMMTTT"}
+    assert manifest["modules"] == {
+        "email": ("email", 0, 1, "pyc", True, "email/__init__.py"),
+        "email.message": ("email", 1, 2, "pyc", False, "email/message.py"),
+        "email.mime.text": ("email", 3, 3, "pyc", False, "email/mime/text.py"),
+    }
 
 
 def test_a_zip_build_without_its_zip_says_how_to_make_it(tree_and_bundle, tmp_path):
     lib, _ = tree_and_bundle
     with pytest.raises(HarnessError, match="one stdlib zip"):
-        webstdlib.place(tmp_path, tmp_path, webstdlib.Image(lib, Path(sys.executable)), {})
+        webstdlib.place(tmp_path, tmp_path, webstdlib.Image(lib, Path(sys.executable)), {}, frozenset())

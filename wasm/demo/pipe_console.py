@@ -33,6 +33,11 @@ import codeop
 import os
 import sys
 
+import pipe_stdlib
+
+# Where the page fetches stdlib modules on import (3.14 on), before anything else is imported.
+pipe_stdlib.install()
+
 CONTROL = "\x1b]7707;"  # OSC 7707: private; terminals ignore OSC numbers they do not know
 END = "\x07"
 REQUEST = CONTROL + "complete;"

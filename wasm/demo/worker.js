@@ -160,6 +160,57 @@ function writeFiles(settings) {
     FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
     FS.writeFile(path, bytes);
   }
+  makeFetchDevice(FS);
+}
+
+// A synchronous fetch for the interpreter, which fetches the stdlib modules beyond the page's core as they
+// are imported (pipe_stdlib.py): a URL written to /dev/pipe-fetch, then `STATUS\n` and the body read back.
+// A worker may wait for a request (a page may not); the browser's cache and the service worker answer it
+// as they answer any of the page's requests.
+const FETCH_DEVICE = "pipe-fetch";
+
+function fetchNow(url) {
+  const request = new XMLHttpRequest();
+  let status = 0;
+  let body = new Uint8Array(0);
+  try {
+    request.open("GET", url, false);
+    request.responseType = "arraybuffer";
+    request.send();
+    status = request.status;
+    body = new Uint8Array(request.response || new ArrayBuffer(0));
+  } catch {
+    // status 0: the request itself failed (offline, refused)
+  }
+  const head = new TextEncoder().encode(`${status}\n`);
+  const response = new Uint8Array(head.length + body.length);
+  response.set(head);
+  response.set(body, head.length);
+  return response;
+}
+
+function makeFetchDevice(FS) {
+  FS.createDevice.major ??= 64; // as Emscripten's own createDevice numbers its devices
+  const device = FS.makedev(FS.createDevice.major++, 0);
+  FS.registerDevice(device, {
+    open(stream) {
+      stream.request = [];
+      stream.response = null;
+      stream.sent = 0;
+    },
+    write(stream, buffer, offset, length) {
+      stream.request.push(...buffer.subarray(offset, offset + length));
+      return length;
+    },
+    read(stream, buffer, offset, length) {
+      stream.response ??= fetchNow(new TextDecoder().decode(new Uint8Array(stream.request)));
+      const count = Math.min(length, stream.response.length - stream.sent);
+      buffer.set(stream.response.subarray(stream.sent, stream.sent + count), offset);
+      stream.sent += count;
+      return count;
+    },
+  });
+  FS.mkdev(`/dev/${FETCH_DEVICE}`, 0o666, device);
 }
 
 self.Module = {
