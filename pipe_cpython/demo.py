@@ -14,6 +14,7 @@ import dataclasses
 import email.utils
 import functools
 import gzip
+import hashlib
 import http.server
 import json
 import shutil
@@ -59,10 +60,11 @@ CONTENT_TYPES = {
     ".bin": "application/octet-stream",
     ".marshal": "application/octet-stream",
 }
-# Every file of the page, with its type, its size and, where gzip saves at least MIN_SAVING of it, the size of the
-# precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to browsers that take
-# gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the browser;
-# worker.js reads the sizes for its progress bar.
+# Every file of the page, with its type, its size, a hash of its content and, where gzip saves at least MIN_SAVING
+# of it, the size of the precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to
+# browsers that take gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the
+# browser, and keeps what the page fetched for offline visits in a cache named for this file; worker.js reads the
+# sizes for its progress bar.
 ASSETS = "assets.json"
 # How worker.js starts this page's build (interpreter_settings).
 INTERPRETER = "interpreter.json"
@@ -173,7 +175,12 @@ def precompress(site: Path) -> dict[str, dict[str, int | str]]:
         if not path.is_file() or path.suffix not in CONTENT_TYPES:
             continue
         data = path.read_bytes()
-        entry = {"bytes": len(data), "type": CONTENT_TYPES[path.suffix]}
+        # The content's hash makes assets.json, and the service worker's cache named for it, one build's own.
+        entry = {
+            "bytes": len(data),
+            "type": CONTENT_TYPES[path.suffix],
+            "sha256": hashlib.sha256(data).hexdigest()[:16],
+        }
         # mtime=0: the same page compresses to the same bytes.
         packed = gzip.compress(data, compresslevel=9, mtime=0)
         if len(packed) <= len(data) * (1 - MIN_SAVING):

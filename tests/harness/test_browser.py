@@ -295,6 +295,60 @@ def test_static_copy_isolates_itself_with_one_reload_on_a_host_without_headers(b
         httpd.shutdown()
 
 
+def test_after_a_first_visit_the_page_works_with_its_host_gone(browser, site):
+    httpd, plain_url, _ = plain_server(site)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(plain_url)
+        page.click("#terminal")
+        type_line(page, "import html")
+        type_line(page, "'<>' |> html.escape |> print")
+        wait_for_text(page, "&lt;&gt;")
+        page.wait_for_timeout(1_000)  # the service worker stores the last responses
+        httpd.shutdown()
+        httpd.server_close()
+        page.reload()
+        page.click("#terminal")
+        type_line(page, "import html")  # fetched on the first visit (on a page with a core: its unit)
+        type_line(page, "'<|>' |> html.escape |> print")
+        wait_for_text(page, "&lt;|&gt;")
+        if (site / demo.webstdlib.MANIFEST).exists():
+            # Never fetched, so not kept: it cannot come now, and says so.
+            type_line(page, "import colorsys")
+            wait_for_text(page, "ImportError: the page could not fetch stdlib/colorsys.bin for colorsys")
+            type_line(page, "2 |> str")
+            wait_for_text(page, ">>> 2 |> str\n'2'\n>>>")
+    finally:
+        context.close()
+
+
+def test_a_rebuilt_page_replaces_the_offline_copy_as_a_whole(browser, site, tmp_path):
+    live = tmp_path / "site"
+    shutil.copytree(site, live)
+    httpd, plain_url, _ = plain_server(live)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(plain_url)
+        wait_for_prompt(page)
+        first = page.evaluate("caches.keys()")
+        # Rebuilt in place: another index.html, so another hash in assets.json.
+        index = live / "index.html"
+        index.write_text(index.read_text().replace("</body>", "<!-- rebuilt --></body>"))
+        demo.precompress(live)
+        page.reload()
+        wait_for_prompt(page)
+        page.wait_for_timeout(1_000)
+        second = page.evaluate("caches.keys()")
+        assert len(first) == len(second) == 1 and first != second, (first, second)
+        cached = page.evaluate(f"caches.open({json.dumps(second[0])}).then(c => c.keys()).then(k => k.map(r => r.url))")
+        assert f"{plain_url}python.wasm" in cached and f"{plain_url}interpreter.json" in cached, cached
+    finally:
+        context.close()
+        httpd.shutdown()
+
+
 def test_the_dev_server_sends_real_headers_and_registers_no_service_worker(page, url):
     response = page.goto(url)
     assert response.headers["cross-origin-embedder-policy"] == "require-corp"

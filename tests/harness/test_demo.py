@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -88,7 +89,9 @@ def test_precompress_keeps_gzip_copies_that_pay_and_lists_every_file(tmp_path):
     assert js["bytes"] == len(script) and js["type"] == "text/javascript"
     assert gzip.decompress((tmp_path / "vendor" / "lib.js.gz").read_bytes()) == script
     assert js["gzip"] == (tmp_path / "vendor" / "lib.js.gz").stat().st_size
-    assert assets["python.data"] == {"bytes": len(noise), "type": "application/octet-stream"}  # gzip would not pay
+    sha256 = hashlib.sha256(noise).hexdigest()[:16]
+    assert assets["python.data"] == {"bytes": len(noise), "type": "application/octet-stream", "sha256": sha256}
+    # (gzip would not pay for it)
     assert not (tmp_path / "python.data.gz").exists()
     assert "_headers" not in assets
 
