@@ -24,6 +24,8 @@ nox.options.sessions = ["build"]
 
 LINT_TOOLS = ["ruff==0.17.6"]
 PLAYWRIGHT = "playwright==1.65.2"
+# bench-demo weighs the page's files with brotli beside the gzip copies it ships.
+BROTLI = "brotli==1.2.1"
 ACTIONLINT = ".github/actionlint"
 SERIES = (
     [os.environ["PIPE_CPYTHON_VERSION"]]
@@ -283,7 +285,7 @@ def browser_test(session: nox.Session) -> None:
 def bench_demo(session: nox.Session) -> None:
     """The page beside Pyodide's console: bytes, first prompt, a result, on loopback and at 20 Mbit/s (prints)."""
     harness(session, "install-deps", "--groups", "browser")
-    session.install("-e", ".", PLAYWRIGHT)
+    session.install("-e", ".", PLAYWRIGHT, BROTLI)
     site = session.create_tmp() + "/site"
     session.run("python", "-m", "pipe_cpython", "demo", "--output", site)
     session.run("python", "benchmarks/demo_load.py", site, *session.posargs)

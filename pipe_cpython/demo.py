@@ -187,7 +187,10 @@ def precompress(site: Path) -> dict[str, dict[str, int | str]]:
             path.with_name(path.name + GZIP_SUFFIX).write_bytes(packed)
             entry["gzip"] = len(packed)
         assets[path.relative_to(site).as_posix()] = entry
-    (site / ASSETS).write_text(json.dumps(assets, indent=1, sort_keys=True) + "\n")
+    listing = (json.dumps(assets, indent=1, sort_keys=True) + "\n").encode()
+    (site / ASSETS).write_bytes(listing)
+    # Its own gzip copy, for the dev server (it lists the page's files, not itself).
+    (site / (ASSETS + GZIP_SUFFIX)).write_bytes(gzip.compress(listing, compresslevel=9, mtime=0))
     return assets
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import demo
+from pipe_cpython import demo, profiles
 
 pytestmark = pytest.mark.browser
 
@@ -702,9 +702,10 @@ def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, ur
     wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
 
 
-# pyodide-build builds for 3.12 and later: the series the other tests load, else the harness's default (the newest).
-_LOADED = os.environ.get("PIPE_CPYTHON_VERSION", "")
-WHEELS_SERIES = () if not _LOADED or _LOADED.startswith("3.11") else ("--cpython", _LOADED)
+# pyodide-build builds for 3.12 and later: the series the other tests load, else the newest.
+NEWEST = max(profiles.PROFILES, key=lambda series: tuple(map(int, series.split("."))))
+_LOADED = os.environ.get("PIPE_CPYTHON_VERSION", NEWEST)
+WHEELS_SERIES = ("--cpython", NEWEST if _LOADED.startswith("3.11") else _LOADED)
 
 
 def harness_output(*args: str) -> str:
