@@ -250,9 +250,17 @@ def test_history_survives_a_reload(page, url):
 
 
 class PlainHandler(http.server.SimpleHTTPRequestHandler):
-    """A file server that sends no COOP/COEP headers and compresses nothing; it keeps the paths it served."""
+    """A file server that sends no COOP/COEP headers and compresses nothing; it keeps the paths it served, and
+    the bytes of each file it sent."""
 
     served: list[str]
+    sent: list[tuple[str, int]]
+
+    def send_head(self):
+        body = super().send_head()
+        if body is not None and hasattr(body, "fileno"):
+            self.sent.append((self.path, os.fstat(body.fileno()).st_size))
+        return body
 
     def log_message(self, format: str, *args) -> None:
         self.served.append(self.path)
@@ -261,8 +269,29 @@ class PlainHandler(http.server.SimpleHTTPRequestHandler):
 def plain_server(site: Path) -> tuple[http.server.ThreadingHTTPServer, str, list[str]]:
     """The static copy behind a plain file server, and the paths it serves as they are asked for."""
     served: list[str] = []
-    handler = type("Recording", (PlainHandler,), {"served": served})
+    handler = type("Recording", (PlainHandler,), {"served": served, "sent": []})
     return (*serve(functools.partial(handler, directory=str(site))), served)
+
+
+def test_a_first_visit_to_a_plain_host_fetches_each_big_file_once_and_little_else(browser, site):
+    """Bytes counted by the server itself, the isolation reload included (README, "The browser demo")."""
+    httpd, plain_url, _ = plain_server(site)
+    handler = httpd.RequestHandlerClass.func
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(plain_url)
+        wait_for_prompt(page)
+        page.wait_for_timeout(500)
+    finally:
+        context.close()
+        httpd.shutdown()
+    sent = handler.sent
+    total = sum(size for _, size in sent)
+    print(f"first visit to a plain host: {total / 1e6:.2f} MB in {len(sent)} responses")
+    big = [path for path, size in sent if size > 100_000]
+    stems = [path.removesuffix(".gz") for path in big]
+    assert len(stems) == len(set(stems)), sent  # python.wasm, the terminal, ...: each once, one way or the other
 
 
 def test_static_copy_isolates_itself_with_one_reload_on_a_host_without_headers(browser, site):

@@ -22,22 +22,38 @@ const EXAMPLES = {
 const status = document.getElementById("status");
 const progressBar = document.getElementById("progress");
 const terminalElement = document.getElementById("terminal");
-const term = new Terminal({
-  cursorBlink: true,
-  convertEol: true,
-  fontFamily: "DejaVu Sans Mono, Menlo, Consolas, monospace",
-  fontSize: 15,
-  theme: { background: "#1e1e2e", foreground: "#e0e0e0" },
-  allowProposedApi: true, // term.unicode, for the Unicode 11 widths below
-});
-// CJK and emoji take two cells: Unicode 11's widths, as terminals and CPython's own REPL count them.
-term.loadAddon(new Unicode11Addon.Unicode11Addon());
-term.unicode.activeVersion = "11";
-const fit = new FitAddon.FitAddon();
-term.loadAddon(fit);
-term.open(terminalElement);
-fit.fit();
-window.addEventListener("resize", () => fit.fit());
+// The terminal (xterm.js, vendor/terminal.js) is loaded once the page is isolated, or knows it cannot be: on a
+// host without the isolation headers the first load only registers the service worker and reloads, and the
+// terminal's script, the page's largest after the interpreter, is then fetched once, through the worker.
+let term = null;
+
+async function openTerminal() {
+  await new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "vendor/terminal.js";
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("vendor/terminal.js did not load"));
+    document.body.append(script);
+  });
+  term = new Terminal({
+    cursorBlink: true,
+    convertEol: true,
+    fontFamily: "DejaVu Sans Mono, Menlo, Consolas, monospace",
+    fontSize: 15,
+    theme: { background: "#1e1e2e", foreground: "#e0e0e0" },
+    allowProposedApi: true, // term.unicode, for the Unicode 11 widths below
+  });
+  // CJK and emoji take two cells: Unicode 11's widths, as terminals and CPython's own REPL count them.
+  term.loadAddon(new Unicode11Addon.Unicode11Addon());
+  term.unicode.activeVersion = "11";
+  const fit = new FitAddon.FitAddon();
+  term.loadAddon(fit);
+  term.open(terminalElement);
+  fit.fit();
+  window.addEventListener("resize", () => fit.fit());
+  term.attachCustomKeyEventHandler(terminalKey);
+  term.onData(terminalData);
+}
 
 const state = {
   ready: false,
@@ -493,7 +509,7 @@ const KEYS = {
 
 // Ctrl-C copies when text is selected and interrupts otherwise; Ctrl-Shift-C and Ctrl-Shift-V copy and
 // paste as in desktop terminals. The context menu's copy and paste are xterm.js's own.
-term.attachCustomKeyEventHandler((event) => {
+function terminalKey(event) {
   if (event.type !== "keydown" || !event.ctrlKey) return true;
   const key = event.key.toLowerCase();
   if (key === "c" && (event.shiftKey || term.hasSelection())) {
@@ -510,7 +526,7 @@ term.attachCustomKeyEventHandler((event) => {
     return false;
   }
   return true;
-});
+}
 
 function copySelection() {
   if (!term.hasSelection()) return;
@@ -519,11 +535,11 @@ function copySelection() {
   navigator.clipboard.writeText(text).catch(() => showNote("The browser did not allow copying: use the context menu."));
 }
 
-term.onData((data) => {
+function terminalData(data) {
   if (!state.ready) return;
   if (state.completing) return state.held.push(data);
   handleKeys(data);
-});
+}
 
 function handleKeys(data) {
   if (state.search) return searchKey(data);
@@ -591,7 +607,7 @@ for (const button of document.querySelectorAll("[data-example]")) {
     const lines = EXAMPLES[button.dataset.example];
     lines.forEach(remember);
     submit(lines);
-    term.focus();
+    term?.focus(); // null until the terminal has loaded
   });
 }
 
@@ -677,7 +693,16 @@ function degradedNote(why) {
   );
 }
 
-isolate().then(start);
+isolate().then(async (isolation) => {
+  if (isolation === "reloading") return;
+  try {
+    await openTerminal();
+  } catch (error) {
+    showStatus(`The page did not load: ${error.message}. Reload it to try again.`, "error");
+    return;
+  }
+  start(isolation);
+});
 
 // For tests and for the curious: the terminal's text, and the session's share link.
 function screenText() {
@@ -687,4 +712,12 @@ function screenText() {
   return lines.join("\n").replace(/\n+$/, "");
 }
 
-window.pipeDemo = { state, shareLink, screenText, paste, term };
+window.pipeDemo = {
+  state,
+  shareLink,
+  screenText,
+  paste,
+  get term() {
+    return term;
+  },
+};
