@@ -216,10 +216,10 @@ def split(bundle: bytes, core: frozenset[str]) -> tuple[bytes, dict[str, bytes],
             module = path.removesuffix("/__init__").replace("/", ".")
             unit = module.split(".")[0]
             data = archive.read(info)
-            offset = len(units.get(unit, b""))
-            units[unit] = units.get(unit, b"") + data
-            modules[module] = (unit, offset, len(data), form, is_package, f"{path}.py")
-    return core_zip.getvalue(), units, {"modules": modules}
+            content = units.setdefault(unit, bytearray())
+            modules[module] = (unit, len(content), len(data), form, is_package, f"{path}.py")
+            content += data
+    return core_zip.getvalue(), {unit: bytes(content) for unit, content in units.items()}, {"modules": modules}
 
 
 def build_prefix(build: Path) -> str:
