@@ -169,7 +169,8 @@ def parser() -> argparse.ArgumentParser:
     step(
         "regrtest-wasm",
         cmd_regrtest_wasm,
-        "run CPython's grammar tests under node, one process per module, against wasm/regrtest-allowlist",
+        "run CPython's grammar tests under node, a process per module (one per core at a time), against "
+        "wasm/regrtest-allowlist",
         wasm_step,
     )
     step(
@@ -526,6 +527,7 @@ def _regrtest_allowlisted(args, rest, target: targets.Target, platform: str) -> 
         build.directory / "regrtest",
         regrtest_options,
         target.label,
+        native.jobs(),
     )
     allowed = runner.read_allowlist(allowlist) if allowlist.exists() else {}
     allowed = {m: t for m, t in allowed.items() if m in modules}

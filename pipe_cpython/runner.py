@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 import re
+import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -94,23 +96,31 @@ def regrtest_isolated(
     report_dir: Path,
     options: list[str] = (),
     label: str = "WebAssembly, node",
+    jobs: int = 1,
 ) -> list[ModuleOutcome]:
-    """Each module in its own interpreter process (on WebAssembly one crash would end a shared run).
+    """Each module in its own interpreter process (on WebAssembly one crash would end a shared run), `jobs` of
+    them at a time; the outcomes in the order of `modules`.
 
     When a test crashes the process, the module is run again without it, so
     one crashing test costs that test, not the whole module.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    for module in modules:
+
+    def run_module(module: str) -> ModuleOutcome:
         report = report_dir / f"{module}.xml"
+        # A working directory of its own: a WebAssembly runtime may give every process the same pid, which
+        # regrtest's and the tests' file names are made of.
+        work = report_dir / "work" / module
         crashed: list[str] = []
         with log.step(f"{module} ({label})"):
             for _attempt in range(_MAX_CRASHES_PER_MODULE + 1):
                 report.unlink(missing_ok=True)
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir(parents=True)
                 ignores = [f"--ignore={_REGRTEST_PREFIX}{test}" for test in crashed]
+                files = ["--tempdir", str(work), "--junit-xml", str(report)]
                 result = subprocess.run(
-                    [*python, str(driver), "-v", "-u", "cpu", "--junit-xml", str(report), *options, *ignores, module],
+                    [*python, str(driver), "-v", "-u", "cpu", *files, *options, *ignores, module],
                     capture_output=True,
                     text=True,
                 )
@@ -120,8 +130,11 @@ def regrtest_isolated(
                     break
                 log.info(f"  {last} crashed the interpreter; running {module} again without it")
                 crashed.append(last)
-        outcomes.append(_outcome(module, report, crashed))
-    return outcomes
+        shutil.rmtree(work, ignore_errors=True)
+        return _outcome(module, report, crashed)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(run_module, modules))
 
 
 _MAX_CRASHES_PER_MODULE = 5

@@ -237,7 +237,7 @@ def configure(
     }
     if native.configured_with(build_dir, wanted):
         return
-    native.seed_config_cache(build_dir, wanted, "wasm-*")
+    native.seed_config_cache(build_dir, wanted, "wasm*")
     command = ["emconfigure", str(tree.path / "configure"), *args]
     what = ", ".join(filter(None, (target, variant.label)))
     with log.step(f"configuring CPython {tree.version} for wasm32-emscripten ({what})"):

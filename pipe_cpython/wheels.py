@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import log, project
-from .errors import HarnessError
+from .errors import HarnessError, Skipped
 from .process import run_logged
 from .profiles import EmscriptenProfile, EmscriptenVersion
 from .stamps import Stamp
@@ -185,7 +185,7 @@ def pyodide_build(toolchain: Toolchain, series: str, tools_dir: Path) -> Pyodide
     """pyodide-build, pinned, in a venv of the root's Python (made once), when that Python is the series'."""
     python = root_python(toolchain)
     if python != series:
-        raise HarnessError(
+        raise Skipped(
             f"pyodide-build builds wheels for the Python it runs on, and beside Emscripten that is Python {python}, "
             f"not {series}",
             hint=f"wheels can be built for CPython {python} here (--cpython {python}); pyodide-build "
