@@ -29,7 +29,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from pipe_cpython import demo
+from pipe_cpython.web import demo
 
 YARDSTICK = Path(__file__).resolve().parent / "pyodide-console"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

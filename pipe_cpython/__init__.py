@@ -1,5 +1,5 @@
 """pipe-cpython: build CPython with a `|>` pipe operator, natively and for WebAssembly."""
 
-from .errors import HarnessError
+from .core.errors import HarnessError
 
 __all__ = ["HarnessError"]

@@ -13,33 +13,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import (
-    ci,
-    demo,
-    deps,
-    devtools,
-    fullsuite,
-    fuzz,
-    libfuzzer,
-    log,
-    native,
-    options,
-    patches,
-    project,
-    realworld,
-    runner,
-    suites,
-    targets,
-    venvs,
-    wasm,
-    webstdlib,
-    wheels,
-    xbuildenv,
-)
-from .errors import HarnessError, Skipped
-from .options import Flavour
-from .plan import Build, Plan, planned
-from .versions import parse_request, series_dir
+from . import ci
+from .builds import native, targets, wasm, xbuildenv
+from .checkout import patches
+from .checkout.patches import Flavour
+from .core import log, project
+from .core.errors import HarnessError, Skipped
+from .core.versions import parse_request, series_dir
+from .environments import devtools, venvs
+from .host import deps
+from .plan import options
+from .plan.plan import Build, Plan, planned
+from .proofs import fullsuite, fuzz, libfuzzer, realworld, runner, suites
+from .web import demo, webstdlib, wheels
 
 # The exit status of a step that cannot run here (no source of its release, no build of its series for the
 # platform): a skip, not a failure. Where

@@ -17,9 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import deps, log
-from .cache import Cache, default_root
-from .errors import HarnessError
+from .core import log
+from .core.cache import Cache, default_root
+from .core.errors import HarnessError
+from .host import deps
 
 NOX = "nox==2026.10.20"
 MINIMUM_PYTHON = (3, 10)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from . import profiles
+from .series import profiles
 
 TARGETS = ("native", "emscripten", "wasi")
 HARNESS = "harness"

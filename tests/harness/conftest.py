@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import gitrepo, log
-from pipe_cpython.cache import Cache
+from pipe_cpython.core import log
+from pipe_cpython.core.cache import Cache
+from pipe_cpython.host import gitrepo
 
 FAKE_VERSION = "3.13.99"
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import demo, profiles
+from pipe_cpython.series import profiles
+from pipe_cpython.web import demo
 
 pytestmark = pytest.mark.browser
 

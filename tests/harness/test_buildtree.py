@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from pipe_cpython import buildtree
+from pipe_cpython.builds import buildtree
 
 needs_gcc = pytest.mark.skipif(not shutil.which("gcc") or not shutil.which("ar"), reason="needs gcc and ar")
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from pipe_cpython import cache as cache_mod
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.versions import Version
+from pipe_cpython.core import cache as cache_mod
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.core.versions import Version
 
 
 def test_default_root_honours_environment(monkeypatch, tmp_path):
@@ -57,7 +57,7 @@ def test_second_run_waits_for_the_lock(cache, tmp_path):
             textwrap.dedent(f"""
                 import time
                 from pathlib import Path
-                from pipe_cpython.cache import Cache, locked
+                from pipe_cpython.core.cache import Cache, locked
                 with locked(Cache(Path({str(cache.root)!r}))):
                     print("locked", flush=True)
                     time.sleep(1.5)

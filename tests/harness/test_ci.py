@@ -3,7 +3,8 @@
 import dataclasses
 import json
 
-from pipe_cpython import ci, profiles
+from pipe_cpython import ci
+from pipe_cpython.series import profiles
 
 
 def session(name, tags, **call_spec):

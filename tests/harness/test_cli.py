@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-from pipe_cpython import deps, options, profiles
 from pipe_cpython.__main__ import EXIT_SKIPPED, SKIP_REASON_ENV, main, parser
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.host import deps
+from pipe_cpython.plan import options
+from pipe_cpython.series import profiles
 
 
 def test_malformed_version(capsys):

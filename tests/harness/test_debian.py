@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import debian
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.versions import Version
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.core.versions import Version
+from pipe_cpython.host import debian
 
 SHOWSRC = """\
 Package: python3.13

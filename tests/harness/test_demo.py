@@ -15,7 +15,8 @@ import urllib.request
 
 import pytest
 
-from pipe_cpython import demo, project
+from pipe_cpython.core import project
+from pipe_cpython.web import demo
 
 CONSOLE = project.DEMO_PAGE / "pipe_console.py"
 CONTROL = re.compile(r"\x1b\]7707;(\w+);(.*?)\x07")

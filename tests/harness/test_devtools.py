@@ -8,7 +8,8 @@ import importlib.util
 import pytest
 from _pytest.assertion import rewrite
 
-from pipe_cpython import devtools, project
+from pipe_cpython.core import project
+from pipe_cpython.environments import devtools
 
 
 def load_plugin():

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from pipe_cpython import download
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.host import download
 
 BODY = b"release tarball bytes " * 1000
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import buildtree, gitrepo
-from pipe_cpython import cache as cache_mod
+from pipe_cpython.builds import buildtree
+from pipe_cpython.core import cache as cache_mod
+from pipe_cpython.host import gitrepo
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import cache as cache_mod
-from pipe_cpython import debianroot
+from pipe_cpython.core import cache as cache_mod
+from pipe_cpython.host import debianroot
 
 PROJECT = Path(__file__).resolve().parents[2]
 USER = "tester"

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from pipe_cpython import fullsuite, runner
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.fullsuite import Outcome, SuiteResult
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.proofs import fullsuite, runner
+from pipe_cpython.proofs.fullsuite import Outcome, SuiteResult
 
 JUNIT = """<testsuites><testsuite tests="4">
 <testcase classname="test.test_a.T" name="test_ok" />

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import fuzz, log
+from pipe_cpython.core import log
+from pipe_cpython.proofs import fuzz
 
 ORACLE = Path(__file__).resolve().parents[1] / "differential" / "oracle.py"
 

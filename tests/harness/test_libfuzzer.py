@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import libfuzzer, profiles, project
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.core import project
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.proofs import libfuzzer
+from pipe_cpython.series import profiles
 
 FUZZER_C = """\
 static int fuzz_builtin_int(const char* data, size_t size) { return 0; }

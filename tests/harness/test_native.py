@@ -5,10 +5,11 @@ import subprocess
 
 import pytest
 
-from pipe_cpython import native, process
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.sources import WorkTree
-from pipe_cpython.versions import Version
+from pipe_cpython.builds import native
+from pipe_cpython.checkout.sources import WorkTree
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.core.versions import Version
+from pipe_cpython.host import process
 
 FAKE_CONFIGURE = """#!/bin/sh
 echo run >> "$(dirname "$0")/configure-runs"

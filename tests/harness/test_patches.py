@@ -5,9 +5,9 @@ import subprocess
 import pytest
 from conftest import FAKE_VERSION, git
 
-from pipe_cpython import patches, sources
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.versions import Request
+from pipe_cpython.checkout import patches, sources
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.core.versions import Request
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_apply_twice_is_a_no_op(tree, series):
 
 
 def test_apply_is_deterministic(tree, series, fake_upstream, tmp_path):
-    from pipe_cpython.cache import Cache
+    from pipe_cpython.core.cache import Cache
 
     patches.apply_series(tree, series)
     other = sources.work_tree(Request("3.13"), sources.parse_origins(f"file://{fake_upstream}"), Cache(tmp_path / "c2"))

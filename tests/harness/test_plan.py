@@ -9,14 +9,17 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from pipe_cpython import demo, options, profiles, wasm
-from pipe_cpython import plan as plan_mod
 from pipe_cpython.__main__ import main, parser
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.options import Flavour
-from pipe_cpython.plan import planned
-from pipe_cpython.profiles import EmscriptenProfile, ModuleKind, SeriesProfile, StdlibDelivery
-from pipe_cpython.targets import EMSCRIPTEN_NODE, NATIVE, SANITIZED, WASI, Target
+from pipe_cpython.builds import wasm
+from pipe_cpython.builds.targets import EMSCRIPTEN_NODE, NATIVE, SANITIZED, WASI, Target
+from pipe_cpython.checkout.patches import Flavour
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.plan import options
+from pipe_cpython.plan import plan as plan_mod
+from pipe_cpython.plan.plan import planned
+from pipe_cpython.series import profiles
+from pipe_cpython.series.profiles import EmscriptenProfile, ModuleKind, SeriesProfile, StdlibDelivery
+from pipe_cpython.web import demo
 
 # configure writes a Makefile whose regen targets record that they ran.
 FAKE_CONFIGURE = """#!/bin/sh

@@ -1,7 +1,8 @@
 import sys
 import zipfile
 
-from pipe_cpython import project, realworld
+from pipe_cpython.core import project
+from pipe_cpython.proofs import realworld
 
 
 def test_every_pin_has_a_version_and_a_hash():

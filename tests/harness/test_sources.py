@@ -4,9 +4,9 @@ import json
 import pytest
 from conftest import FAKE_VERSION, git
 
-from pipe_cpython import sources
-from pipe_cpython.errors import HarnessError, SourceUnavailable
-from pipe_cpython.versions import Request, Version
+from pipe_cpython.checkout import sources
+from pipe_cpython.core.errors import HarnessError, SourceUnavailable
+from pipe_cpython.core.versions import Request, Version
 
 
 def test_parse_origins():
@@ -37,7 +37,7 @@ def test_tarball_becomes_tagged_work_tree(fake_tarball, cache):
 
 
 def test_same_tarball_gives_same_commit(fake_tarball, cache, tmp_path):
-    from pipe_cpython.cache import Cache
+    from pipe_cpython.core.cache import Cache
 
     first = sources.work_tree(Request("3.13"), sources.parse_origins(str(fake_tarball)), cache)
     second = sources.work_tree(Request("3.13"), sources.parse_origins(str(fake_tarball)), Cache(tmp_path / "other"))

@@ -1,6 +1,6 @@
 """Stamp files: compared as a whole, written atomically, unreadable ones mean "redo"."""
 
-from pipe_cpython.stamps import Stamp
+from pipe_cpython.core.stamps import Stamp
 
 
 def test_a_missing_stamp_matches_nothing(tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tarfile
 
-from pipe_cpython import project, suites
+from pipe_cpython.core import project
+from pipe_cpython.proofs import suites
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from pipe_cpython import venvs
+from pipe_cpython.environments import venvs
 
 
 def test_made_once_with_pip_reused_then_remade_when_its_interpreter_is_gone(tmp_path):

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.versions import Request, Version, available_series, newest_first, parse_request, series_dir
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.core.versions import Request, Version, available_series, newest_first, parse_request, series_dir
 
 
 @pytest.mark.parametrize(

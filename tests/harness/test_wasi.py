@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import profiles, targets, wasi
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.builds import targets, wasi
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.series import profiles
 
 PROJECT = Path(__file__).resolve().parents[2]
 

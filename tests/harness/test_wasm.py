@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import debian, debianroot, emscripten, native, profiles, runner, targets, wasm
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.builds import emscripten, native, targets, wasm
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.host import debian, debianroot
+from pipe_cpython.proofs import runner
+from pipe_cpython.series import profiles
 
 LIBRARIES = ("zlib", "bzip2", "sqlite3", "mpdecimal")
 

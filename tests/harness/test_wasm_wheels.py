@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import profiles, project
 from pipe_cpython.__main__ import EXIT_SKIPPED
+from pipe_cpython.core import project
+from pipe_cpython.series import profiles
 
 pytestmark = pytest.mark.wheels
 

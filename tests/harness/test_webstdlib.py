@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import project, webstdlib
-from pipe_cpython.errors import HarnessError
+from pipe_cpython.core import project
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.web import webstdlib
 
 
 def zipped(files: dict[str, bytes]) -> bytes:

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from pipe_cpython import profiles, project, wheels, xbuildenv
-from pipe_cpython.errors import HarnessError
-from pipe_cpython.toolchain import Toolchain
+from pipe_cpython.builds import xbuildenv
+from pipe_cpython.builds.toolchain import Toolchain
+from pipe_cpython.core import project
+from pipe_cpython.core.errors import HarnessError
+from pipe_cpython.series import profiles
+from pipe_cpython.web import wheels
 
 EMSCRIPTEN = (3, 1, 69)
 OURS = "pyemscripten_pipe_3_1_69_wasm32"

@@ -11,7 +11,7 @@
 
 const CACHE_PREFIX = "pipe-cpython-";
 
-// The same headers as the dev server's and the _headers file's (ISOLATION_HEADERS in pipe_cpython/demo.py).
+// The same headers as the dev server's and the _headers file's (ISOLATION_HEADERS in pipe_cpython/web/demo.py).
 const ISOLATION_HEADERS = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Cross-Origin-Embedder-Policy": "require-corp",
@@ -78,7 +78,7 @@ async function offline(request) {
   return Response.error();
 }
 
-// The page's files and their gzip copies (assets.json, written by pipe_cpython/demo.py). A host that
+// The page's files and their gzip copies (assets.json, written by pipe_cpython/web/demo.py). A host that
 // compresses nothing would send the wasm whole; its gzip copy, decompressed here, is about a third of it.
 let assets = null;
 

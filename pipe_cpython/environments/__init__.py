@@ -1,0 +1,1 @@
+"""Virtual environments of the fork, and the developer tools installed in them."""

@@ -1,0 +1,1 @@
+"""The host machine: processes, Debian packages and roots, the archive, downloads, git."""

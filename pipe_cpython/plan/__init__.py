@@ -1,0 +1,1 @@
+"""What one command asked for (options) and the builds it needs, in order (the plan)."""

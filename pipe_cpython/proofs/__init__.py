@@ -1,0 +1,1 @@
+"""What proves a build sound, by running it: test runners, fuzzers, the whole suite, real-world code."""

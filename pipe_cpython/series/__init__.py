@@ -1,0 +1,1 @@
+"""What differs from one CPython series to the next, as data: one profile per series."""

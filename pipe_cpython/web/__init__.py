@@ -1,0 +1,1 @@
+"""The browser page and the wheels for the WebAssembly fork."""

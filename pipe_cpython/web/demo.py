@@ -1,0 +1,273 @@
+"""The browser demo: assemble the page around the browser build, and serve it.
+
+The page needs SharedArrayBuffer (stdin and Ctrl-C cross between the page and
+the interpreter's worker through it), so it must be cross-origin isolated:
+`Cross-Origin-Opener-Policy: same-origin` and
+`Cross-Origin-Embedder-Policy: require-corp`. The dev server sends them; on a
+host that does not, the page's service worker (isolation.js) adds them to the
+page's own files, at the cost of one reload on the first visit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import functools
+import gzip
+import hashlib
+import http.server
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import ClassVar
+
+from ..core import log
+from ..core.errors import HarnessError
+from ..core.project import DEMO_PAGE as PAGE
+from ..host import deps
+from ..series.profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
+from . import webstdlib
+
+PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
+# The page's REPL loop, which worker.js runs, and the finder it installs first (which fetches stdlib modules
+# beyond the core where the page has them): in the stdlib's directory (on sys.path), as bytecode (compiled
+# from source in the browser, the console made the first prompt 0.12 s later).
+CONSOLE = ("pipe_console.py", "pipe_stdlib.py")
+# The terminal library's files, joined in this order into one file each: one request instead of three.
+VENDOR_FILES = {
+    "terminal.js": (
+        "@xterm/xterm/lib/xterm.js",
+        "@xterm/addon-fit/lib/addon-fit.js",
+        "@xterm/addon-unicode11/lib/addon-unicode11.js",
+    ),
+    "xterm.css": ("@xterm/xterm/css/xterm.css",),
+}
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+CONTENT_TYPES = {
+    ".wasm": "application/wasm",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html; charset=utf-8",
+    ".data": "application/octet-stream",
+    ".json": "application/json",
+    ".py": "text/x-python; charset=utf-8",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".bin": "application/octet-stream",
+    ".marshal": "application/octet-stream",
+}
+# Every file of the page, with its type, its size, a hash of its content and, where gzip saves at least MIN_SAVING
+# of it, the size of the precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to
+# browsers that take gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the
+# browser, and keeps what the page fetched for offline visits in a cache named for this file; worker.js reads the
+# sizes for its progress bar.
+ASSETS = "assets.json"
+# How worker.js starts this page's build (interpreter_settings).
+INTERPRETER = "interpreter.json"
+GZIP_SUFFIX = ".gz"
+MIN_SAVING = 0.10
+
+
+def install_npm_packages(directory: Path, what: str) -> Path:
+    """The packages pinned in `directory`'s package-lock.json, installed with `npm ci` when missing or stale."""
+    modules = directory / "node_modules"
+    stamp = modules / ".package-lock.json"
+    lock = directory / "package-lock.json"
+    if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
+        return modules
+    deps.ensure_groups(["node"])
+    with log.step(f"installing {what} from the npm registry (npm ci)"):
+        result = subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=directory, capture_output=True, text=True
+        )
+    if result.returncode != 0:
+        raise HarnessError(f"npm ci failed:\n{result.stderr.strip()}", hint="check the network and npm's settings")
+    return modules
+
+
+def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
+    """What the page loads of the browser build: the entry point, the wasm, and python.data where the build
+    preloads its stdlib (else the page writes its own copy of the build's zip: webstdlib.place)."""
+    preloaded = ("python.data",) if series.stdlib is StdlibDelivery.PRELOADED else ()
+    return (series.entry_point, "python.wasm", *preloaded)
+
+
+def interpreter_settings(series: EmscriptenProfile, placement: webstdlib.Placement | None) -> dict:
+    """What worker.js reads (INTERPRETER) to start the build: how to load its entry point, and which of the
+    page's files to write where in its file system first."""
+    return {
+        "entry": series.entry_point,
+        "module": series.module_kind is ModuleKind.ES_MODULE,
+        "files": placement.files if placement else {},
+        "directories": list(placement.directories) if placement else [],
+    }
+
+
+def assemble(
+    browser_build: Path,
+    output: Path,
+    series: EmscriptenProfile,
+    lib: Path,
+    native_python: Path,
+    form: webstdlib.Form = webstdlib.Form.BYTECODE,
+    wheels: tuple[Path, ...] = (),
+) -> Path:
+    """Copy the page, its terminal library and the browser build into `output`, with the stdlib image made from
+    `lib` in `form`, compiled where needed by the native build of the same tree, and `wheels` in wheels/ for the
+    console to install (worker.js finds them in ASSETS)."""
+    files = interpreter_files(series)
+    missing = [name for name in files if not (browser_build / name).exists()]
+    if missing:
+        raise HarnessError(
+            f"the browser build in {browser_build} lacks {', '.join(missing)}",
+            hint="build it: nox -s build-wasm (or python -m pipe_cpython build-wasm --target browser)",
+        )
+    modules = install_npm_packages(PAGE, "xterm.js")
+    staging = output.with_name(output.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "vendor").mkdir(parents=True)
+    for name in PAGE_FILES:
+        shutil.copy2(PAGE / name, staging / name)
+    for name, sources in VENDOR_FILES.items():
+        # Each is a whole script (UMD) or stylesheet; a newline keeps a last line comment from swallowing the next.
+        (staging / "vendor" / name).write_bytes(b"\n".join((modules / source).read_bytes() for source in sources))
+    for name in files:
+        if name != "python.data":  # repacked below
+            shutil.copy2(browser_build / name, staging / name)
+    image = webstdlib.Image(lib, native_python, form)
+    lazy = series.stdlib is StdlibDelivery.ZIP
+    # What the console imports to reach its prompt and answer a Tab: the core of a page that fetches the rest
+    # on import, and what stays bytecode in a page of sources.
+    hot = frozenset(webstdlib.hot_sources(native_python, PAGE)) if lazy or form is webstdlib.Form.SOURCES else None
+    if form is webstdlib.Form.SOURCES:
+        image = dataclasses.replace(image, hot=hot)
+        log.detail(f"the stdlib bundle keeps {len(hot)} modules as bytecode: {' '.join(sorted(hot))}")
+    console = {Path(name).with_suffix(".pyc").name: webstdlib.bytecode(native_python, PAGE / name) for name in CONSOLE}
+    if lazy:
+        left_out, placement = webstdlib.place(browser_build, staging, image, console, hot)
+        log.detail(f"the page's stdlib core: {len(hot)} modules: {' '.join(sorted(hot))}")
+    else:
+        left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
+        placement = None
+    (staging / INTERPRETER).write_text(json.dumps(interpreter_settings(series, placement), indent=1) + "\n")
+    log.detail(f"the stdlib bundle leaves out {len(left_out)} more modules: {' '.join(left_out)}")
+    if wheels:
+        (staging / "wheels").mkdir()
+        for wheel in wheels:
+            shutil.copy2(wheel, staging / "wheels" / wheel.name)
+    # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
+    headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
+    (staging / "_headers").write_text(f"/*\n{headers}")
+    precompress(staging)
+    shutil.rmtree(output, ignore_errors=True)
+    staging.rename(output)
+    return output
+
+
+def precompress(site: Path) -> dict[str, dict[str, int | str]]:
+    """Write a gzip copy beside each file of `site` that it shrinks enough, and the ASSETS manifest of both sizes."""
+    assets = {}
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix not in CONTENT_TYPES:
+            continue
+        data = path.read_bytes()
+        # The content's hash makes assets.json, and the service worker's cache named for it, one build's own.
+        entry = {
+            "bytes": len(data),
+            "type": CONTENT_TYPES[path.suffix],
+            "sha256": hashlib.sha256(data).hexdigest()[:16],
+        }
+        # mtime=0: the same page compresses to the same bytes.
+        packed = gzip.compress(data, compresslevel=9, mtime=0)
+        if len(packed) <= len(data) * (1 - MIN_SAVING):
+            path.with_name(path.name + GZIP_SUFFIX).write_bytes(packed)
+            entry["gzip"] = len(packed)
+        assets[path.relative_to(site).as_posix()] = entry
+    listing = (json.dumps(assets, indent=1, sort_keys=True) + "\n").encode()
+    (site / ASSETS).write_bytes(listing)
+    # Its own gzip copy, for the dev server (it lists the page's files, not itself).
+    (site / (ASSETS + GZIP_SUFFIX)).write_bytes(gzip.compress(listing, compresslevel=9, mtime=0))
+    return assets
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip (a q=0 refuses it)."""
+    for part in accept_encoding.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+class DemoHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves one directory's files with the isolation headers; no listings, nothing outside it."""
+
+    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
+
+    def end_headers(self) -> None:
+        for key, value in ISOLATION_HEADERS.items():
+            self.send_header(key, value)
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        root = Path(self.directory).resolve()
+        if path.is_dir():
+            path = path / "index.html"
+        try:
+            inside = path.resolve().is_relative_to(root)
+        except OSError:
+            inside = False
+        if not inside or not path.is_file():
+            self.send_error(404, "Not found")
+            return None
+        packed = path.with_name(path.name + GZIP_SUFFIX)
+        if path.suffix != GZIP_SUFFIX and packed.is_file() and accepts_gzip(self.headers.get("Accept-Encoding", "")):
+            return self.send_precompressed(path, packed)
+        return super().send_head()
+
+    def send_precompressed(self, path: Path, packed: Path):
+        modified = int(path.stat().st_mtime)
+        if self.unchanged_since(modified):
+            self.send_response(304)
+            self.send_header("Vary", "Accept-Encoding")
+            self.end_headers()
+            return None
+        stream = packed.open("rb")
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(packed.stat().st_size))
+        self.send_header("Last-Modified", email.utils.formatdate(modified, usegmt=True))
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return stream
+
+    def unchanged_since(self, modified: int) -> bool:
+        """Whether the request's If-Modified-Since covers `modified` (a revalidation the browser's cache can answer)."""
+        since = self.headers.get("If-Modified-Since")
+        if not since or self.headers.get("If-None-Match"):
+            return False
+        try:
+            return email.utils.parsedate_to_datetime(since).timestamp() >= modified
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+
+    def list_directory(self, path):
+        self.send_error(404, "Not found")
+        return None
+
+    def log_message(self, format: str, *args) -> None:
+        log.detail(f"{self.address_string()} {format % args}")
+
+
+def server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(DemoHandler, directory=str(directory))
+    return http.server.ThreadingHTTPServer((host, port), handler)
