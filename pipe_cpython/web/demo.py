@@ -29,7 +29,22 @@ from ..host import deps
 from ..series.profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
 from . import webstdlib
 
-PAGE_FILES = ("index.html", "main.js", "worker.js", "demo.css", "isolation.js")
+PAGE_FILES = (
+    "index.html",
+    "demo.css",
+    # The page's modules, each importing only those listed before it: its state, the status line, share
+    # links, isolation, the interpreter (loading, progress, stdin), the terminal and its line editor, and
+    # main.js, which starts them.
+    "page/state.js",
+    "page/status.js",
+    "page/share.js",
+    "page/isolate.js",
+    "page/interpreter.js",
+    "page/terminal.js",
+    "main.js",
+    "worker.js",
+    "isolation.js",
+)
 # The page's REPL loop, which worker.js runs, and the finder it installs first (which fetches stdlib modules
 # beyond the core where the page has them): in the stdlib's directory (on sys.path), as bytecode (compiled
 # from source in the browser, the console made the first prompt 0.12 s later).
@@ -133,6 +148,7 @@ def assemble(
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "vendor").mkdir(parents=True)
     for name in PAGE_FILES:
+        (staging / name).parent.mkdir(exist_ok=True)
         shutil.copy2(PAGE / name, staging / name)
     for name, sources in VENDOR_FILES.items():
         # Each is a whole script (UMD) or stylesheet; a newline keeps a last line comment from swallowing the next.

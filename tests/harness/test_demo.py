@@ -12,6 +12,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,15 @@ def test_the_first_replay_shows_the_banner_and_an_exit_is_no_replay():
     assert "with the |> operator" in output and output.endswith(">>> ")
     messages, _ = replay("exit()")
     assert "replayed" not in [kind for kind, _ in messages]
+
+
+def test_the_pages_modules_import_only_those_listed_before_them():
+    """The page's JavaScript is layered as the package is: state, status, sharing, isolation, the interpreter,
+    the terminal, then main.js; no module imports one after it, and every page file exists."""
+    order = [name for name in demo.PAGE_FILES if name.endswith(".js")]
+    for position, name in enumerate(order):
+        source = (demo.PAGE / name).read_text()
+        for imported in re.findall(r'^import .* from "\./(.+?)";$', source, re.M):
+            target = (Path(name).parent / imported).as_posix()
+            assert target in order[:position], f"{name} imports {target}, which is not listed before it"
+    assert all((demo.PAGE / name).is_file() for name in demo.PAGE_FILES)
