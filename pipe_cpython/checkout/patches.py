@@ -134,8 +134,8 @@ def _apply(tree: WorkTree, series_dir: Path) -> None:
             gitrepo.git("checkout", "-q", "-f", "-B", BRANCH, tree.version.tag, cwd=tree.path)
             raise HarnessError(
                 f"{failed} does not apply to CPython {tree.version}:\n{(result.stderr or result.stdout).strip()}",
-                hint=f"rebase the series onto {tree.version} and refresh it (see README.md, "
-                "'Editing the fork'); the work tree was reset to the pristine tag",
+                hint=f"rebase the series onto {tree.version} and refresh it (see "
+                "docs/tutorials/first-patch-edit.md); the work tree was reset to the pristine tag",
             )
     _keep_unchanged_times(tree, before)
     _record_applied(tree, series_dir)

@@ -98,6 +98,6 @@ def series_dir(request: Request, patches_dir: Path) -> Path:
         f"CPython {request.series} has no patch series (have: {', '.join(known)})",
         hint=(
             f"port the nearest series with `nox -s rebase-patches -- --from {nearest} --cpython {request}` "
-            "(see 'Adding a CPython version' in README.md)"
+            "(see docs/how-to/add-a-cpython-version.md)"
         ),
     )

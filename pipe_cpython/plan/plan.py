@@ -97,7 +97,7 @@ class Plan:
     def emscripten_profile(self) -> EmscriptenProfile:
         if self.profile.emscripten is None:
             raise Skipped(
-                f"CPython {self.profile.series} has no Emscripten build in the harness yet (README.md, 'WebAssembly')",
+                f"CPython {self.profile.series} has no Emscripten build in the harness yet (docs/explanation/webassembly.md)",
                 hint=f"add an EmscriptenProfile to its profile in {profiles.PROFILES_FILE} once it builds",
             )
         return self.profile.emscripten
@@ -106,7 +106,7 @@ class Plan:
     def wasi_profile(self) -> WasiProfile:
         if self.profile.wasi is None:
             raise Skipped(
-                f"CPython {self.profile.series} has no WASI build in the harness yet (README.md, 'WASI')",
+                f"CPython {self.profile.series} has no WASI build in the harness yet (docs/explanation/wasi.md)",
                 hint=f"add a WasiProfile to its profile in {profiles.PROFILES_FILE} once it builds",
             )
         return self.profile.wasi

@@ -3,8 +3,8 @@
 Everything the harness knows about one series lives here: the files its
 `make regen-*` writes, the regen targets, the names of its grammar tests, and
 how its Emscripten build is driven. Nothing else in the harness tests a series
-number. A new series is a new entry in `PROFILES` (README.md, "Adding a
-CPython version"); an unknown series is an error that says so.
+number. A new series is a new entry in `PROFILES` (docs/how-to/add-a-cpython-version.md);
+an unknown series is an error that says so.
 
 Where a CPython tree keeps its own WebAssembly data (`config.toml` beside its
 Emscripten driver, from 3.14 on: "any data that can vary between Python
@@ -147,7 +147,7 @@ class SeriesProfile:
     regen_targets: tuple[str, ...]
     # CPython's own tests that exercise what the patch series touches, as this series names them.
     grammar_tests: tuple[str, ...]
-    # None where the harness has no build of the series for that platform yet (say so in README.md): its steps
+    # None where the harness has no build of the series for that platform yet (say so in the documentation): its steps
     # are skipped with that reason.
     emscripten: EmscriptenProfile | None = None
     wasi: WasiProfile | None = None
@@ -244,7 +244,7 @@ def profile(series: str) -> SeriesProfile:
     raise HarnessError(
         f"the harness has no profile of CPython {series} (have: {', '.join(sorted(PROFILES, key=_series_key))})",
         hint=f"add one to PROFILES in {PROFILES_FILE}: start from {nearest}'s and check each field against "
-        f"CPython {series}'s Makefile.pre.in, Lib/test and Emscripten driver (README.md, 'Adding a CPython version')",
+        f"CPython {series}'s Makefile.pre.in, Lib/test and Emscripten driver (docs/how-to/add-a-cpython-version.md)",
     )
 
 

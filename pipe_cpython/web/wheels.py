@@ -189,7 +189,7 @@ def pyodide_build(toolchain: Toolchain, series: str, tools_dir: Path) -> Pyodide
             f"pyodide-build builds wheels for the Python it runs on, and beside Emscripten that is Python {python}, "
             f"not {series}",
             hint=f"wheels can be built for CPython {python} here (--cpython {python}); pyodide-build "
-            f"{PYODIDE_BUILD} itself needs Python 3.12 or later (README.md, 'Packages')",
+            f"{PYODIDE_BUILD} itself needs Python 3.12 or later (docs/how-to/packages-and-wheels.md)",
         )
     pins = [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
     house = wheelhouse(pins, series, tools_dir / "wheelhouse")

@@ -434,7 +434,7 @@ def nested(kind, depth):
 
 # From 3.14 the compiler guards the C stack, which on WebAssembly is the wasm linear-memory stack; the runtime's
 # own stack (node's, wasmtime's) can run out first and end the process: under node 10,000 chained `|` do, pristine
-# too (README, "WebAssembly"). There only depths the runtimes survive are compiled.
+# too (docs/explanation/webassembly.md). There only depths the runtimes survive are compiled.
 RUNTIME_SURVIVES_STAGES = (
     3_000 if sys.platform in ("emscripten", "wasi") and sys.version_info >= (3, 14) else 100_000
 )

@@ -275,7 +275,7 @@ def plain_server(site: Path) -> tuple[http.server.ThreadingHTTPServer, str, list
 
 
 def test_a_first_visit_to_a_plain_host_fetches_each_big_file_once_and_little_else(browser, site):
-    """Bytes counted by the server itself, the isolation reload included (README, "The browser demo")."""
+    """Bytes counted by the server itself, the isolation reload included (docs/explanation/browser-page.md)."""
     httpd, plain_url, _ = plain_server(site)
     handler = httpd.RequestHandlerClass.func
     context = browser.new_context()
@@ -749,7 +749,7 @@ def harness_output(*args: str) -> str:
 def wheel_site(tmp_path_factory) -> tuple[Path, Path]:
     """The page built from the dynamic-linking build with tests/wheels/ext shipped (`demo --wheel`), and the
     pure-Python wheel of tests/wheels/pure, both built by pyodide-build (`wheel-wasm`): the series the other tests
-    load, or the newest where that is 3.11, for which pyodide-build builds nothing (README.md, "Packages")."""
+    load, or the newest where that is 3.11, for which pyodide-build builds nothing (docs/how-to/packages-and-wheels.md)."""
     series = WHEELS_SERIES
     ext = harness_output("wheel-wasm", *series, "tests/wheels/ext")
     pure = Path(harness_output("wheel-wasm", *series, "tests/wheels/pure"))

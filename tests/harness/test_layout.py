@@ -4,6 +4,7 @@ import each other (docs/explanation/design.md, "The package")."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pipe_cpython"
@@ -54,3 +55,14 @@ def test_no_two_modules_import_each_other():
 def test_every_folder_has_a_layer():
     folders = {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()}
     assert folders == set(LAYERS) - {""}
+
+
+def test_every_documentation_page_the_code_names_exists():
+    """Hints and messages send users to pages of docs/: those pages must be there."""
+    named = {
+        page
+        for path in [*PACKAGE.rglob("*.py"), PACKAGE.parent / "noxfile.py"]
+        for page in re.findall(r"docs/[\w/.-]+\.md", path.read_text())
+    }
+    assert named, "the code names no page of the documentation"
+    assert [page for page in sorted(named) if not (PACKAGE.parent / page).is_file()] == []

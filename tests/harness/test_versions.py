@@ -58,7 +58,7 @@ def test_unknown_series_names_the_nearest(tmp_path):
     with pytest.raises(HarnessError, match=r"CPython 3\.15 has no patch series \(have: 3\.11, 3\.13\)") as info:
         series_dir(Request("3.15"), patches)
     assert "nox -s rebase-patches -- --from 3.13 --cpython 3.15" in info.value.hint
-    assert "README.md" in info.value.hint
+    assert "docs/how-to/add-a-cpython-version.md" in info.value.hint
 
 
 def test_empty_series_directory_is_not_a_series(tmp_path):

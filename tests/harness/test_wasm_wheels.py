@@ -3,7 +3,7 @@
 Run by `nox -s wheels-test`, with the harness's own cache (the builds are
 the ones `nox -s build-wasm` and `wheel-wasm` make), on the series in
 PIPE_CPYTHON_VERSION, or on 3.13 and 3.14 when it is not set: pyodide-build
-needs Python 3.12 or later (README.md, "Packages"), so on 3.11 every test is a
+needs Python 3.12 or later (docs/how-to/packages-and-wheels.md), so on 3.11 every test is a
 skip with the harness's reason.
 """
 

@@ -215,7 +215,7 @@ def test_a_series_pyodide_build_cannot_build_for_is_refused_before_anything_is_i
     other = "3.11" if python != "3.11" else "3.13"
     with pytest.raises(HarnessError, match=f"Python {python}, not {other}") as caught:
         wheels.pyodide_build(host, other, tmp_path / "tools")
-    assert "README.md" in caught.value.hint
+    assert "docs/how-to/packages-and-wheels.md" in caught.value.hint
     assert not (tmp_path / "tools").exists()
 
 

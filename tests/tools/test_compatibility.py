@@ -1,4 +1,4 @@
-"""The compatibility table's rows (README, "Tools"), each run as a user runs the tool, in a virtual environment
+"""The compatibility table's rows (docs/how-to/tools.md), each run as a user runs the tool, in a virtual environment
 of the fork (`nox -s tools-test`): what works unchanged, and what cannot parse pipes at all."""
 
 import json

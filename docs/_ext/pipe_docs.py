@@ -1,0 +1,279 @@
+"""pipe-cpython's own Sphinx extension: the reference pages generated from what the code says, links to the
+repository's files, and a check that every session, step, option and environment variable the pages (and the
+README) name exists, so that no page describes a feature the code no longer has.
+
+- ``{source}`path``` names a file of the repository: checked to exist, linked to GitHub where the build knows
+  the repository (``pipe_docs_repository``), plain text elsewhere.
+- ``pipe-sessions``: the sessions, from nox's own listing (``nox -l --json``; ``nox -s docs`` writes it and
+  names it in PIPE_CPYTHON_NOX_LISTING).
+- ``pipe-options``: the options of ``python -m pipe_cpython`` and of each of its steps, from its argparse parser.
+- ``pipe-targets``: the build targets, from ``pipe_cpython.builds.targets.TARGETS``.
+- ``pipe-docstring``: a module's docstring, where the code keeps a reference (the cache's layout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import Directive, directives
+from docutils.statemachine import StringList
+from sphinx.util import logging
+
+ROOT = Path(__file__).resolve().parents[2]
+LISTING_ENV = "PIPE_CPYTHON_NOX_LISTING"
+logger = logging.getLogger(__name__)
+
+# Sessions that hand what follows `--` to pytest or to a tool, not to the harness: their options are not checked.
+PASSTHROUGH_SESSIONS = {"tests", "e2e", "browser-test", "wheels-test", "lint", "docs", "run", "repl"}
+
+
+# -- what the code says --------------------------------------------------------------------------------------
+
+
+@cache
+def nox_listing() -> list[dict]:
+    """nox's own listing of every session (`nox -l --json`), with its parameters and tags."""
+    if os.environ.get(LISTING_ENV):
+        return json.loads(Path(os.environ[LISTING_ENV]).read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "--json"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the docs need nox's listing: build them with `./nox -s docs` ({result.stderr.strip()})")
+    return json.loads(result.stdout)
+
+
+@cache
+def harness_parser() -> argparse.ArgumentParser:
+    return importlib.import_module("pipe_cpython.__main__").parser()
+
+
+def steps() -> dict[str, argparse.ArgumentParser]:
+    """Each step of `python -m pipe_cpython` and its parser (argparse keeps them in its subparsers action)."""
+    (action,) = [a for a in harness_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+@cache
+def known_options() -> frozenset[str]:
+    """Every option the harness's steps take, and those of the benchmark scripts their sessions run."""
+    parsers = [harness_parser(), *steps().values()]
+    found = {option for parser in parsers for action in parser._actions for option in action.option_strings}
+    for script in (ROOT / "benchmarks").glob("*.py"):
+        found |= set(re.findall(r"add_argument\(\s*\"(--[\w-]+)\"", script.read_text()))
+    return frozenset(found)
+
+
+@cache
+def environment_names() -> frozenset[str]:
+    """The PIPE_CPYTHON_* variables the code reads."""
+    names = set()
+    for path in [*ROOT.glob("pipe_cpython/**/*.py"), ROOT / "noxfile.py", *ROOT.glob("tests/**/*.py")]:
+        names |= set(re.findall(r"PIPE_CPYTHON_[A-Z0-9_]+", path.read_text()))
+    return frozenset(names)
+
+
+# -- the checks ----------------------------------------------------------------------------------------------
+
+SESSION_COMMAND = re.compile(r"(?:\./)?nox -s ((?:[a-z][\w-]*)(?: [a-z][\w-]*)*)((?: -- [^`\n]*)?)")
+TAG_COMMAND = re.compile(r"(?:\./)?nox -t ((?:[a-z][\w-]*)(?: [a-z][\w-]*)*)")
+STEP_COMMAND = re.compile(r"python3? -m pipe_cpython ([a-z][\w-]*)((?: [^`\n]*)?)")
+ENVIRONMENT = re.compile(r"\bPIPE_CPYTHON_[A-Z0-9_]+\b")
+
+
+def problems(text: str) -> list[tuple[int, str]]:
+    """(line, what) for each session, tag, step, option or environment variable `text` names that does not exist."""
+    listing = nox_listing()
+    sessions = {session["name"] for session in listing}
+    tags = {tag for session in listing for tag in session["tags"]}
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for match in SESSION_COMMAND.finditer(line):
+            names = match[1].split()
+            found += [(number, f"no session named {name!r}") for name in names if name not in sessions]
+            if not set(names) & PASSTHROUGH_SESSIONS:
+                found += [(number, problem) for problem in _option_problems(match[2].removeprefix(" -- "))]
+        for match in TAG_COMMAND.finditer(line):
+            found += [(number, f"no session is tagged {tag!r}") for tag in match[1].split() if tag not in tags]
+        for match in STEP_COMMAND.finditer(line):
+            if match[1] not in steps() and match[1] not in ("bootstrap",):
+                found.append((number, f"`python -m pipe_cpython` has no step {match[1]!r}"))
+            found += [(number, problem) for problem in _option_problems(match[2])]
+        for name in ENVIRONMENT.findall(line):
+            if name not in environment_names():
+                found.append((number, f"the code reads no variable {name}"))
+    return found
+
+
+def _option_problems(arguments: str) -> list[str]:
+    """Options before any `--` (after it, arguments belong to the tool the step runs) that no step takes."""
+    words = arguments.split()
+    words = words[: words.index("--")] if "--" in words else words
+    return [
+        f"no step takes the option {word.split('=')[0]}"
+        for word in words
+        if word.startswith("--") and word.split("=")[0] not in known_options()
+    ]
+
+
+def check_source(app, docname: str, source: list[str]) -> None:
+    for line, problem in problems(source[0]):
+        logger.warning(problem, location=(docname, line))
+
+
+def check_readme(app) -> None:
+    """The README is the site's front door, outside it: checked all the same."""
+    for line, problem in problems((ROOT / "README.md").read_text()):
+        logger.warning(problem, location=f"{ROOT / 'README.md'}:{line}")
+
+
+# -- {source} ------------------------------------------------------------------------------------------------
+
+
+def source_role(name, rawtext, text, lineno, inliner, options=None, content=()):
+    """``{source}`path``` or ``{source}`label <path>```: a file of the repository, which must exist."""
+    match = re.fullmatch(r"(.*?)\s*<([^>]+)>", text)
+    label, path = (match[1], match[2]) if match else (text, text)
+    config = inliner.document.settings.env.config
+    messages = []
+    if not (ROOT / path.split("#")[0]).exists():
+        messages.append(inliner.reporter.warning(f"{{source}} names {path}, which the repository does not have"))
+    literal = nodes.literal(label, label)
+    if not config.pipe_docs_repository:
+        return [literal], messages
+    kind = "tree" if (ROOT / path).is_dir() else "blob"
+    url = f"https://github.com/{config.pipe_docs_repository}/{kind}/{config.pipe_docs_revision}/{path}"
+    return [nodes.reference(rawtext, "", literal, refuri=url)], messages
+
+
+# -- generated references ------------------------------------------------------------------------------------
+
+
+def cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+class MarkdownDirective(Directive):
+    """A directive that writes Markdown and lets MyST parse it where it stands."""
+
+    def markdown(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        container = nodes.container()
+        self.state.nested_parse(StringList(self.markdown()), self.content_offset, container)
+        return container.children
+
+
+class SessionsDirective(MarkdownDirective):
+    """Every session: its series, whether `ci` runs it, and its docstring (nox's listing)."""
+
+    def markdown(self) -> list[str]:
+        rows: dict[str, dict] = {}
+        for session in nox_listing():
+            row = rows.setdefault(session["name"], {"description": session["description"], "series": [], "ci": []})
+            series = session["call_spec"].get("cpython")
+            if series:
+                row["series"].append(series)
+            if "ci" in session["tags"]:
+                row["ci"].append(series or "yes")
+        lines = ["| session | series | in `ci` | what it does |", "|---|---|---|---|"]
+        for name, row in rows.items():
+            ci = ", ".join(row["ci"]) if row["ci"] else ""
+            lines.append(f"| `{name}` | {', '.join(row['series'])} | {ci} | {cell(row['description'] or '')} |")
+        return lines
+
+
+class OptionsDirective(MarkdownDirective):
+    """The options every step takes, then each step with its own (argparse's own parser)."""
+
+    def markdown(self) -> list[str]:
+        common = {option for action in _common_actions() for option in action.option_strings}
+        lines = ["## Every step", "", *_options_table(_common_actions())]
+        for name, parser in steps().items():
+            own = [a for a in parser._actions if a.option_strings and not set(a.option_strings) & common]
+            own = [a for a in own if not isinstance(a, argparse._HelpAction)]
+            lines += ["", f"## `{name}`", "", cell(parser.description or "")]
+            if own:
+                lines += ["", *_options_table(own)]
+        return lines
+
+
+def _common_actions() -> list[argparse.Action]:
+    options = importlib.import_module("pipe_cpython.plan.options")
+    parser = argparse.ArgumentParser(add_help=False)
+    options.add_arguments(parser)
+    return parser._actions
+
+
+def _options_table(actions: list[argparse.Action]) -> list[str]:
+    lines = ["| option | default | meaning |", "|---|---|---|"]
+    for action in actions:
+        value = f" `{action.metavar or action.dest.upper()}`" if action.nargs != 0 else ""
+        flags = " / ".join(f"`{flag}`{value}" for flag in action.option_strings)
+        unset = action.default in (None, False, argparse.SUPPRESS) or action.nargs == 0
+        default = "" if unset else f"`{action.default}`"
+        # The defaults some options read from the environment are this machine's: say where they come from.
+        if "env " in (action.help or "") or action.dest in ("cache", "patches"):
+            default = ""
+        lines.append(f"| {flags} | {default} | {cell(action.help or '')} |")
+    return lines
+
+
+class TargetsDirective(MarkdownDirective):
+    """The build targets of `pipe_cpython.builds.targets.TARGETS`: the keys of `paths --json`'s builds."""
+
+    def markdown(self) -> list[str]:
+        targets = importlib.import_module("pipe_cpython.builds.targets")
+        lines = ["| target | build directory | what it is |", "|---|---|---|"]
+        for name, target in targets.TARGETS.items():
+            doc = (type(target).__doc__ or "").strip().split("\n\n")[0]
+            lines.append(f"| `{name}` | `{target.directory}` | {cell(doc)} |")
+        return lines
+
+
+class DocstringDirective(Directive):
+    """A module's docstring, as reStructuredText (where the code is the reference)."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict] = {"skip-first-paragraph": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        text = importlib.import_module(self.arguments[0]).__doc__ or ""
+        if "skip-first-paragraph" in self.options:
+            text = text.split("\n\n", 1)[1]
+        node = nodes.literal_block(text, text) if "::" not in text else None
+        if node is not None:
+            return [node]
+        # A literal block introduced by `::`: shown as it is written.
+        head, _, block = text.partition("::")
+        return [nodes.paragraph(head, head.strip() + ":"), nodes.literal_block(block, _dedent(block))]
+
+
+def _dedent(block: str) -> str:
+    lines = [line for line in block.splitlines() if line.strip()]
+    indent = min(len(line) - len(line.lstrip()) for line in lines)
+    return "\n".join(line[indent:] for line in block.strip("\n").splitlines())
+
+
+def setup(app):
+    app.add_config_value("pipe_docs_repository", None, "env")
+    app.add_config_value("pipe_docs_revision", "main", "env")
+    app.add_role("source", source_role)
+    app.add_directive("pipe-sessions", SessionsDirective)
+    app.add_directive("pipe-options", OptionsDirective)
+    app.add_directive("pipe-targets", TargetsDirective)
+    app.add_directive("pipe-docstring", DocstringDirective)
+    app.connect("source-read", check_source)
+    app.connect("builder-inited", check_readme)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
