@@ -22,7 +22,8 @@ JUPYTER = ("ipykernel==7.4.0", "nbclient==0.11.0", "nbformat==5.10.4")
 # mypy's wheels are compiled by mypyc, whose classes its plugin cannot teach: its pure-Python build, from the sdist.
 CHECKERS = ("--no-binary", "mypy", "mypy==2.4.1", "pylint==4.1.5")
 PLUGINS = ("pytest-pipe-operator", "mypy-pipe-operator", "pylint-pipe-operator")
-# The rest of the compatibility table (docs/how-to/tools.md): tools that work unchanged, and those that cannot parse `|>`.
+# The rest of the compatibility table (docs/how-to/tools.md): tools that work unchanged, and those that cannot
+# parse `|>`.
 OTHERS = ("coverage==7.18.0", "pyflakes==4.1.0", "black==26.10.1", "ruff==0.17.6")
 
 

@@ -97,7 +97,8 @@ class Plan:
     def emscripten_profile(self) -> EmscriptenProfile:
         if self.profile.emscripten is None:
             raise Skipped(
-                f"CPython {self.profile.series} has no Emscripten build in the harness yet (docs/explanation/webassembly.md)",
+                f"CPython {self.profile.series} has no Emscripten build in the harness yet "
+                "(docs/explanation/webassembly.md)",
                 hint=f"add an EmscriptenProfile to its profile in {profiles.PROFILES_FILE} once it builds",
             )
         return self.profile.emscripten

@@ -749,7 +749,8 @@ def harness_output(*args: str) -> str:
 def wheel_site(tmp_path_factory) -> tuple[Path, Path]:
     """The page built from the dynamic-linking build with tests/wheels/ext shipped (`demo --wheel`), and the
     pure-Python wheel of tests/wheels/pure, both built by pyodide-build (`wheel-wasm`): the series the other tests
-    load, or the newest where that is 3.11, for which pyodide-build builds nothing (docs/how-to/packages-and-wheels.md)."""
+    load, or the newest where that is 3.11, for which pyodide-build builds nothing
+    (docs/how-to/packages-and-wheels.md)."""
     series = WHEELS_SERIES
     ext = harness_output("wheel-wasm", *series, "tests/wheels/ext")
     pure = Path(harness_output("wheel-wasm", *series, "tests/wheels/pure"))

@@ -1,6 +1,7 @@
 import json
 import os
 import stat
+import sys
 import types
 from pathlib import Path
 
@@ -222,3 +223,35 @@ def test_configure_cache_is_seeded_only_from_a_matching_sibling(tmp_path):
 )
 def test_regrtest_arguments_keep_options_with_their_values(args, tests, options):
     assert runner.split_regrtest_args(args) == (tests, options)
+
+
+# Stands in for the interpreter and regrtest's driver: a module named slow_* takes longer, so the runs finish in
+# another order than they started; each writes its report and says which working directory it was given.
+FAKE_DRIVER = """
+import sys, time
+args = sys.argv[1:]
+module = args[-1]
+time.sleep(0.3 if module.startswith("slow") else 0.0)
+report = args[args.index("--junit-xml") + 1]
+work = args[args.index("--tempdir") + 1]
+open(report, "w").write(
+    f'<testsuite><testcase classname="test.{module}.T" name="test_a"/>'
+    f'<testcase classname="test.{module}.T" name="test_b"><failure/></testcase></testsuite>'
+)
+print(work)
+"""
+
+
+def test_grammar_tests_run_side_by_side_and_report_in_the_order_asked(tmp_path):
+    driver = tmp_path / "driver.py"
+    driver.write_text(FAKE_DRIVER)
+    modules = ["slow_one", "fast_two", "slow_three", "fast_four"]
+    outcomes = runner.regrtest_isolated([sys.executable], driver, modules, tmp_path / "reports", jobs=2)
+    assert [outcome.module for outcome in outcomes] == modules
+    assert all(outcome.tests == 2 and not outcome.crashed for outcome in outcomes)
+    assert outcomes[0].failed == {"slow_one.T.test_b"}
+    # Each module had a working directory of its own (WebAssembly runtimes may give every process one pid),
+    # removed once it finished.
+    given = {(tmp_path / "reports" / f"{module}.log").read_text().strip() for module in modules}
+    assert len(given) == len(modules)
+    assert not any(Path(work).exists() for work in given)
