@@ -83,6 +83,10 @@ class EmscriptenProfile:
     debian_packages: tuple[str, ...] = ()
     # Whether every build of the series links dynamically (-sMAIN_MODULE), whatever its variant.
     always_dynamic: bool = False
+    # Whether the page runs PyREPL, CPython's own REPL, on a pty (wasm/demo/pipe_pyrepl.py): that needs PyREPL
+    # (3.13 on), the build's TTY object (EXPORTED_RUNTIME_METHODS) and PyErr_SetInterruptEx among the wasm's
+    # exports (a dynamically linked build exports every symbol), for a Ctrl-C that ends a blocked read.
+    pyrepl: bool = False
     # Make targets that need a newer LLVM than the Debian suite's emscripten is built on, each made first with
     # em-config's LLVM_ROOT pointed at that LLVM of the same root: {target: LLVM bin directory}.
     newer_llvm_targets: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -223,6 +227,7 @@ PROFILES = {
             # module has, so a static build fails at start-up (CPython gh-156780); upstream's driver always links
             # dynamically.
             always_dynamic=True,
+            pyrepl=True,
             debian_suite="forky",
             # Python/emscripten_trampoline_inner.c needs __builtin_wasm_test_function_pointer_signature, new in
             # LLVM 22 (CPython gh-137470); forky's emscripten is built on LLVM 21.

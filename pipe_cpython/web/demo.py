@@ -25,6 +25,7 @@ from typing import ClassVar
 from ..core import log
 from ..core.errors import HarnessError
 from ..core.project import DEMO_PAGE as PAGE
+from ..core.stamps import Stamp
 from ..host import deps
 from ..series.profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
 from . import webstdlib
@@ -33,22 +34,24 @@ PAGE_FILES = (
     "index.html",
     "demo.css",
     # The page's modules, each importing only those listed before it: its state, the status line, share
-    # links, isolation, the interpreter (loading, progress, stdin), the terminal and its line editor, and
-    # main.js, which starts them.
+    # links, isolation, PyREPL's pty, the interpreter (loading, progress, stdin), the terminal and its line
+    # editor, and main.js, which starts them.
     "page/state.js",
     "page/status.js",
     "page/share.js",
     "page/isolate.js",
+    "page/pty.js",
     "page/interpreter.js",
     "page/terminal.js",
     "main.js",
     "worker.js",
     "isolation.js",
 )
-# The page's REPL loop, which worker.js runs, and the finder it installs first (which fetches stdlib modules
-# beyond the core where the page has them): in the stdlib's directory (on sys.path), as bytecode (compiled
+# The page's REPL loops, which worker.js runs (its basic console, and PyREPL on a pty where the series has it),
+# and the finder they install first (which fetches stdlib modules beyond the core where the page has them): in
+# the stdlib's directory (on sys.path), as bytecode (compiled
 # from source in the browser, the console made the first prompt 0.12 s later).
-CONSOLE = ("pipe_console.py", "pipe_stdlib.py")
+CONSOLE = ("pipe_console.py", "pipe_stdlib.py", "pipe_pyrepl.py")
 # The terminal library's files, joined in this order into one file each: one request instead of three.
 VENDOR_FILES = {
     "terminal.js": (
@@ -57,6 +60,8 @@ VENDOR_FILES = {
         "@xterm/addon-unicode11/lib/addon-unicode11.js",
     ),
     "xterm.css": ("@xterm/xterm/css/xterm.css",),
+    # The pty PyREPL runs on (page/pty.js imports it where the page runs PyREPL).
+    "xterm-pty.mjs": ("xterm-pty/index.mjs",),
 }
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -92,9 +97,10 @@ MIN_SAVING = 0.10
 def install_npm_packages(directory: Path, what: str) -> Path:
     """The packages pinned in `directory`'s package-lock.json, installed with `npm ci` when missing or stale."""
     modules = directory / "node_modules"
-    stamp = modules / ".package-lock.json"
-    lock = directory / "package-lock.json"
-    if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
+    # The lock's content, not its time: `npm install --package-lock-only` rewrites node_modules' own copy too.
+    stamp = Stamp(modules / ".pipe-cpython.json")
+    wanted = {"package-lock.json": hashlib.sha256((directory / "package-lock.json").read_bytes()).hexdigest()}
+    if stamp.matches(wanted):
         return modules
     deps.ensure_groups(["node"])
     with log.step(f"installing {what} from the npm registry (npm ci)"):
@@ -103,6 +109,7 @@ def install_npm_packages(directory: Path, what: str) -> Path:
         )
     if result.returncode != 0:
         raise HarnessError(f"npm ci failed:\n{result.stderr.strip()}", hint="check the network and npm's settings")
+    stamp.write(wanted)
     return modules
 
 
@@ -121,6 +128,8 @@ def interpreter_settings(series: EmscriptenProfile, placement: webstdlib.Placeme
         "module": series.module_kind is ModuleKind.ES_MODULE,
         "files": placement.files if placement else {},
         "directories": list(placement.directories) if placement else [],
+        # The REPL the page runs where it can (shared memory, and no ?repl=basic): "pyrepl" or "basic".
+        "repl": "pyrepl" if series.pyrepl else "basic",
     }
 
 
@@ -160,7 +169,11 @@ def assemble(
     lazy = series.stdlib is StdlibDelivery.ZIP
     # What the console imports to reach its prompt and answer a Tab: the core of a page that fetches the rest
     # on import, and what stays bytecode in a page of sources.
-    hot = frozenset(webstdlib.hot_sources(native_python, PAGE)) if lazy or form is webstdlib.Form.SOURCES else None
+    hot = (
+        frozenset(webstdlib.hot_sources(native_python, PAGE, series.pyrepl))
+        if lazy or form is webstdlib.Form.SOURCES
+        else None
+    )
     if form is webstdlib.Form.SOURCES:
         image = dataclasses.replace(image, hot=hot)
         log.detail(f"the stdlib bundle keeps {len(hot)} modules as bytecode: {' '.join(sorted(hot))}")

@@ -55,13 +55,17 @@ PACKAGE_TABLE = re.compile(r"loadPackage\(\{files:\[(?P<files>[^\]]*)\],remote_p
 PACKAGE_FILE = re.compile(r'\{filename:"(?P<name>[^"]+)",start:(?P<start>\d+),end:(?P<end>\d+)\}')
 
 
-# Prints the stdlib files (relative to Lib/) the console imports to reach its prompt and to answer a Tab.
+# Prints the stdlib files (relative to Lib/) the consoles import to reach their prompt and to answer a Tab: the
+# basic console, and PyREPL where the page runs it (argv[2] == "pyrepl").
 HOT_PROBE = """
 import io, os, sys
 sys.path.insert(0, sys.argv[1])
 import pipe_console
 sys.__stdout__ = io.StringIO()
 pipe_console.PageConsole({}).answer("math.fa")
+if sys.argv[2] == "pyrepl":
+    import pipe_pyrepl
+    pipe_pyrepl.preload()
 for module in list(sys.modules.values()):
     origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
     if origin.startswith(sys._stdlib_dir + os.sep):
@@ -80,9 +84,11 @@ def bytecode(python: Path, source: Path) -> bytes:
         return compiled.read_bytes()
 
 
-def hot_sources(python: Path, console_dir: Path) -> set[str]:
-    """The stdlib sources (`json/decoder.py`) the page's console imports at start-up and at its first Tab."""
-    result = subprocess.run([str(python), "-c", HOT_PROBE, str(console_dir)], capture_output=True, text=True)
+def hot_sources(python: Path, console_dir: Path, pyrepl: bool = False) -> set[str]:
+    """The stdlib sources (`json/decoder.py`) the page's console imports at start-up and at its first Tab (and
+    PyREPL before its first prompt, where the page runs it)."""
+    probe = [str(python), "-c", HOT_PROBE, str(console_dir), "pyrepl" if pyrepl else "basic"]
+    result = subprocess.run(probe, capture_output=True, text=True)
     if result.returncode != 0:
         raise HarnessError(f"the page's console does not run natively:\n{result.stderr.strip()}")
     return set(result.stdout.split())

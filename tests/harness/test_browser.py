@@ -72,8 +72,15 @@ def served(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def url(site):
+    """The page with the REPL it runs by default: PyREPL where the build has it (3.14), else its basic console."""
     with served(site) as address:
         yield address
+
+
+@pytest.fixture(scope="module")
+def basic_url(url):
+    """The page with its basic console (?repl=basic), whose line editor the page owns: what its own tests drive."""
+    return url + "?repl=basic"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +105,8 @@ def page(browser):
 
 
 def wait_for_prompt(page) -> None:
-    page.wait_for_function("window.pipeDemo && window.pipeDemo.state.waiting", timeout=PROMPT_TIMEOUT_MS)
+    """Until the interpreter waits for input: the basic console for a line, PyREPL for a key."""
+    page.wait_for_function("document.body.dataset.state === 'prompt'", timeout=PROMPT_TIMEOUT_MS)
 
 
 def screen(page) -> str:
@@ -140,8 +148,8 @@ def test_seed_pipeline_typed_by_hand_prints_10(page, url):
     page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
 
 
-def test_multi_line_block(page, url):
-    page.goto(url)
+def test_multi_line_block(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     type_line(page, "def shout(s):")
     type_line(page, "    return s.upper() + '!'")
@@ -155,7 +163,8 @@ def test_syntax_error_shows_a_traceback(page, url):
     page.click("#terminal")
     type_line(page, "x |> lambda v: v")
     wait_for_text(page, "SyntaxError: 'lambda' after '|>' must be parenthesized")
-    assert '  File "<stdin>", line 1' in screen(page)
+    # The basic console names its input <stdin>; PyREPL <python-input-N>, as it does on a laptop.
+    assert re.search(r'  File "<(stdin|python-input-\d+)>", line 1', screen(page)), screen(page)
 
 
 def test_runtime_error_traceback(page, url):
@@ -172,20 +181,24 @@ def test_no_ctrl_c_is_lost(page, url):
     page.goto(url)
     page.click("#terminal")
     # The busy loop is a function's: in 3.11.2 an interrupt raised at the backward jump of a loop that ends a try
-    # block escapes the block (natively too), which says nothing of the page.
-    for line in (
-        "caught = 0",
-        "def spin():",
-        "    while True: pass",
-        "",
-        f"while caught < {presses}:",
-        "    try:",
-        "        spin()",
-        "    except KeyboardInterrupt:",
-        "        caught += 1",
-        "",
-    ):
-        type_line(page, line)
+    # block escapes the block (natively too), which says nothing of the page. Pasted, so that PyREPL does not
+    # indent what is indented already.
+    program = (
+        "caught = 0\n"
+        "def spin():\n"
+        "    while True: pass\n"
+        "\n"
+        f"while caught < {presses}:\n"
+        "    try:\n"
+        "        spin()\n"
+        "    except KeyboardInterrupt:\n"
+        "        caught += 1\n"
+        "\n"
+    )
+    wait_for_prompt(page)
+    page.evaluate("text => window.pipeDemo.paste(text)", program)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dataset.state === 'running'")
     for _ in range(presses):
         page.wait_for_timeout(150)
         page.keyboard.press("Control+C")
@@ -200,7 +213,7 @@ def test_ctrl_c_interrupts_running_code(page, url):
     type_line(page, "while True: pass")
     type_line(page, "")
     page.wait_for_timeout(1000)
-    assert page.evaluate("window.pipeDemo.state.waiting") is False, "the loop is running"
+    assert page.evaluate("document.body.dataset.state") == "running", "the loop is running"
     page.keyboard.press("Control+C")
     wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
     wait_for_prompt(page)
@@ -215,8 +228,8 @@ def test_example_button(page, url):
     wait_for_text(page, ">>> 2 |> double |> increment |> double\n10")
 
 
-def test_paste_of_several_lines(page, url):
-    page.goto(url)
+def test_paste_of_several_lines(page, basic_url):
+    page.goto(basic_url)
     wait_for_prompt(page)
     page.evaluate("window.pipeDemo.paste('a = 20\\nb = a + 1\\nb |> (lambda v: v * 2)\\n')")
     wait_for_text(page, ">>> b |> (lambda v: v * 2)\n42")
@@ -238,8 +251,8 @@ def test_share_link_replays_the_session(page, browser, url):
     other.context.close()
 
 
-def test_history_survives_a_reload(page, url):
-    page.goto(url)
+def test_history_survives_a_reload(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     type_line(page, "'remember me' |> len")
     wait_for_text(page, "\n11\n")
@@ -463,11 +476,11 @@ def select_screen_text(page, text: str) -> None:
     )
 
 
-def test_ctrl_c_copies_a_selection_and_interrupts_otherwise_ctrl_shift_v_pastes(browser, url):
+def test_ctrl_c_copies_a_selection_and_interrupts_otherwise_ctrl_shift_v_pastes(browser, basic_url):
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     try:
         page = context.new_page()
-        page.goto(url)
+        page.goto(basic_url)
         page.click("#terminal")
         type_line(page, "'copy me' |> str.upper |> print")
         wait_for_text(page, "\nCOPY ME\n>>>")
@@ -491,8 +504,8 @@ def test_ctrl_c_copies_a_selection_and_interrupts_otherwise_ctrl_shift_v_pastes(
         context.close()
 
 
-def test_ctrl_r_searches_history_backwards(page, url):
-    page.goto(url)
+def test_ctrl_r_searches_history_backwards(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     for line in ("'alpha' |> len", "'beta' |> len", "'alphabet' |> len |> print"):
         type_line(page, line)
@@ -515,8 +528,8 @@ def test_ctrl_r_searches_history_backwards(page, url):
     wait_for_text(page, ">>> 'beta' |> len\n4\n>>>")
 
 
-def test_wide_characters_keep_the_cursor_right(page, url):
-    page.goto(url)
+def test_wide_characters_keep_the_cursor_right(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     wait_for_prompt(page)
     page.keyboard.type("'日本😀'")
@@ -612,8 +625,8 @@ def line_is(page, text: str) -> None:
     page.wait_for_function("t => window.pipeDemo.state.line === t", arg=text)
 
 
-def test_tab_completes_names_attributes_and_keywords_and_lists_several(page, url):
-    page.goto(url)
+def test_tab_completes_names_attributes_and_keywords_and_lists_several(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     type_line(page, "import math")
     wait_for_prompt(page)
@@ -640,8 +653,8 @@ def test_tab_completes_names_attributes_and_keywords_and_lists_several(page, url
     line_is(page, "while ")
 
 
-def test_tab_indents_at_the_start_of_a_line_after_whitespace_and_in_input(page, url):
-    page.goto(url)
+def test_tab_indents_at_the_start_of_a_line_after_whitespace_and_in_input(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     type_line(page, "def f(v):")
     wait_for_prompt(page)
@@ -702,8 +715,8 @@ def page_series(page) -> tuple[int, int]:
     return int(banner[1]), int(banner[2])
 
 
-def test_help_shows_a_page_and_its_interactive_prompt_reads_input(page, url):
-    page.goto(url)
+def test_help_shows_a_page_and_its_interactive_prompt_reads_input(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     type_line(page, "help(len)")
     wait_for_text(page, "Help on built-in function len in module builtins")
@@ -715,8 +728,8 @@ def test_help_shows_a_page_and_its_interactive_prompt_reads_input(page, url):
     wait_for_text(page, "\n10\n>>>")
 
 
-def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, url):
-    page.goto(url)
+def test_a_running_loop_prints_as_it_goes_and_the_page_stays_responsive(page, basic_url):
+    page.goto(basic_url)
     page.click("#terminal")
     type_line(page, "import time")
     type_line(page, "for i in range(10_000): print('tick', i); time.sleep(0.02)")
@@ -779,3 +792,174 @@ def test_a_wheel_that_does_not_load_is_reported(page, wheel_site):
         page.goto(f"{address}?wheel=missing-1.0-py3-none-any.whl")
         page.wait_for_function("document.querySelector('#status').textContent.includes('wheel')", timeout=30_000)
         assert "missing-1.0-py3-none-any.whl: HTTP 404" in page.locator("#status").text_content()
+
+
+# --- PyREPL, CPython's own REPL, on a pty (3.14's page) -------------------------------------------------------
+
+
+def open_pyrepl(page, address: str) -> None:
+    """The page at `address`, at PyREPL's first prompt; a skip where the page runs its basic console."""
+    page.goto(address)
+    wait_for_prompt(page)
+    if page.evaluate("document.body.dataset.repl") != "pyrepl":
+        pytest.skip("this series' page runs its basic console (PyREPL needs the 3.14 build's TTY and exports)")
+    page.click("#terminal")
+
+
+def cell_colours(page, text: str) -> list:
+    """Each character of the last line that shows `text`, with its foreground colour (None: the default)."""
+    return page.evaluate(
+        """text => {
+            const buffer = window.pipeDemo.term.buffer.active;
+            for (let y = buffer.length - 1; y >= 0; y--) {
+                const line = buffer.getLine(y);
+                const at = line.translateToString(true).indexOf(text);
+                if (at < 0) continue;
+                return [...text].map((ch, i) => {
+                    const cell = line.getCell(at + i);
+                    return [ch, cell.isFgDefault() ? null : cell.getFgColor()];
+                });
+            }
+            return null;
+        }""",
+        text,
+    )
+
+
+def test_pyrepl_runs_on_a_terminal_with_the_window_size(page, url):
+    open_pyrepl(page, url)
+    assert "PyREPL" in page.inner_text("#repl-note")
+    type_line(page, "import os, sys; print(os.isatty(0), os.get_terminal_size())")
+    cols, rows = page.evaluate("[window.pipeDemo.term.cols, window.pipeDemo.term.rows]")
+    wait_for_text(page, f"True os.terminal_size(columns={cols}, lines={rows})")
+
+
+def test_pyrepl_colours_the_pipe_as_one_operator(page, url):
+    open_pyrepl(page, url)
+    # 3.14's default theme leaves operators uncoloured: one that colours them, as _colorize's docs show.
+    type_line(
+        page,
+        "from _colorize import set_theme, default_theme as t, ANSIColors as c; "
+        "set_theme(t.copy_with(syntax=t.syntax.copy_with(op=c.BLUE)))",
+    )
+    wait_for_prompt(page)
+    type_line(page, "1 + 2 |> str")
+    wait_for_text(page, "'3'")
+    colours = dict(cell_colours(page, "1 + 2 |> str"))
+    assert colours["|"] is not None and colours["|"] == colours[">"] == colours["+"], colours
+    assert colours["1"] not in (None, colours["|"]) and colours["s"] != colours["|"], colours
+
+
+def test_pyrepl_edits_a_multi_line_function_with_the_arrow_keys_and_runs_it_again(page, url):
+    open_pyrepl(page, url)
+    page.keyboard.type("def f(x):")
+    page.keyboard.press("Enter")
+    page.keyboard.type("return x |> str")  # PyREPL indents the body itself
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    wait_for_prompt(page)
+    type_line(page, "f(41)")
+    wait_for_text(page, "'41'")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # the whole block comes back, its last line under the cursor
+    page.keyboard.press("End")
+    page.keyboard.type(" |> len")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    wait_for_prompt(page)
+    type_line(page, "f(12345)")
+    wait_for_text(page, ">>> f(12345)\n5\n")
+
+
+def test_pyrepl_ctrl_r_tab_and_ctrl_c_in_a_loop(page, url):
+    open_pyrepl(page, url)
+    type_line(page, "searched = 'needle' |> len")
+    wait_for_prompt(page)
+    type_line(page, "import colorsys")
+    wait_for_prompt(page)
+    page.keyboard.press("Control+R")
+    page.keyboard.type("needl")
+    wait_for_text(page, "(r-search `needl') searched = 'needle' |> len")
+    page.keyboard.press("Enter")  # takes the line found, to run or edit
+    page.keyboard.press("Enter")
+    wait_for_prompt(page)
+    type_line(page, "searched")
+    wait_for_text(page, "\n6\n")
+    wait_for_prompt(page)
+    page.keyboard.type("colorsys.rgb_to_h")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # two matches: the second Tab lists them
+    wait_for_text(page, "colorsys.rgb_to_hls(  colorsys.rgb_to_hsv(")
+    page.keyboard.press("Control+C")
+    wait_for_text(page, "KeyboardInterrupt")
+    wait_for_prompt(page)
+    type_line(page, "while True: pass")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dataset.state === 'running'")
+    page.wait_for_timeout(500)
+    page.keyboard.press("Control+C")
+    wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
+    wait_for_prompt(page)
+    type_line(page, "'alive' |> len")
+    wait_for_text(page, "\n5\n")
+
+
+def test_pyrepl_paste_mode_f3_input_and_exit(page, url):
+    open_pyrepl(page, url)
+    page.keyboard.press("F3")
+    wait_for_text(page, "(paste)")
+    page.keyboard.type("a = 2")
+    page.keyboard.press("Enter")
+    page.keyboard.type("b = a |> str")
+    page.keyboard.press("Enter")
+    # In paste mode PyREPL inserts whatever is pending after a key as text, as on a laptop: a key pressed in the
+    # same instant as Enter would be pasted, so the test presses F3 as a person would, a moment later.
+    page.wait_for_timeout(300)
+    page.keyboard.press("F3")
+    page.keyboard.press("Enter")
+    wait_for_prompt(page)
+    type_line(page, "b * 3")
+    wait_for_text(page, "'222'")
+    type_line(page, "input('name? ') |> str.upper")
+    wait_for_text(page, "name? ")
+    wait_for_prompt(page)
+    page.keyboard.type("pipes")
+    page.keyboard.press("Enter")
+    wait_for_text(page, "'PIPES'")
+    type_line(page, "exit()")
+    page.wait_for_function("document.body.dataset.state === 'exited'", timeout=15_000)
+
+
+def test_pyrepl_resize_reaches_python(page, url):
+    open_pyrepl(page, url)
+    page.set_viewport_size({"width": 700, "height": 500})
+    page.wait_for_timeout(500)
+    cols, rows = page.evaluate("[window.pipeDemo.term.cols, window.pipeDemo.term.rows]")
+    type_line(page, "import os; os.get_terminal_size()")
+    wait_for_text(page, f"os.terminal_size(columns={cols}, lines={rows})")
+
+
+def test_pyrepl_history_survives_a_reload_and_a_share_link_replays(page, browser, url):
+    open_pyrepl(page, url)
+    type_line(page, "kept = 'from before' |> str.title")
+    wait_for_prompt(page)
+    type_line(page, "kept")
+    wait_for_text(page, "'From Before'")
+    wait_for_prompt(page)
+    page.click("#share")
+    link = page.input_value("#share-link")
+    page.reload()
+    open_pyrepl(page, url)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    wait_for_prompt(page)
+    type_line(page, "kept |> len")
+    wait_for_text(page, "\n11\n")
+    other = browser.new_context().new_page()
+    try:
+        other.goto(link)
+        wait_for_text(other, ">>> kept\n'From Before'")
+        wait_for_prompt(other)
+    finally:
+        other.context.close()

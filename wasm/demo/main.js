@@ -1,9 +1,12 @@
 // The page: a terminal (page/terminal.js) in front of the interpreter running in worker.js
 // (page/interpreter.js), made cross-origin isolated where the host does not (page/isolate.js), with
-// clickable examples and share links (page/share.js).
+// clickable examples and share links (page/share.js). It runs PyREPL, CPython's own REPL, on a pty
+// (page/pty.js) where the build has it and the page can share memory with the worker; elsewhere, or with
+// ?repl=basic (as PYTHON_BASIC_REPL), its basic console, whose lines the page edits itself.
 
 import { startInterpreter, startReplay, submit } from "./page/interpreter.js";
 import { canShareMemory, isolate } from "./page/isolate.js";
+import { openPty } from "./page/pty.js";
 import { shareLink, sharedSession } from "./page/share.js";
 import { remember, screen, state } from "./page/state.js";
 import { showStatus } from "./page/status.js";
@@ -51,7 +54,25 @@ for (const button of document.querySelectorAll("[data-example]")) {
   });
 }
 
-function start(isolation) {
+// "pyrepl" or "basic": what interpreter.json offers, where the page can share memory, unless ?repl=basic.
+async function chooseRepl() {
+  if (!canShareMemory() || new URLSearchParams(location.search).get("repl") === "basic") return "basic";
+  try {
+    const response = await fetch("interpreter.json");
+    return response.ok ? ((await response.json()).repl ?? "basic") : "basic";
+  } catch {
+    return "basic";
+  }
+}
+
+const REPL_NOTES = {
+  pyrepl:
+    "This page runs PyREPL, CPython's own REPL: F1 help, F2 history, F3 paste mode, Ctrl-R searches history. " +
+    "Add ?repl=basic to the address for the page's basic console.",
+  basic: "This page runs its basic console, which edits each line itself.",
+};
+
+function start(isolation, repl) {
   const missing = missingFeatures();
   if (missing.length > 0) {
     showStatus(
@@ -61,10 +82,15 @@ function start(isolation) {
     return;
   }
   showStatus("Loading Python…", "loading");
-  state.queue.push(...sharedSession());
-  if (canShareMemory()) {
+  document.body.dataset.repl = repl;
+  document.getElementById("repl-note").textContent = REPL_NOTES[repl];
+  if (repl === "pyrepl") {
+    openPty(screen.term).then((slave) => startInterpreter(slave, sharedSession()));
+  } else if (canShareMemory()) {
+    state.queue.push(...sharedSession());
     startInterpreter();
   } else {
+    state.queue.push(...sharedSession());
     state.degraded = isolation === "isolated" ? "no SharedArrayBuffer" : isolation;
     startReplay();
   }
@@ -73,13 +99,14 @@ function start(isolation) {
 
 isolate().then(async (isolation) => {
   if (isolation === "reloading") return;
+  const repl = await chooseRepl();
   try {
-    await openTerminal();
+    await openTerminal({ lineEditor: repl === "basic" });
   } catch (error) {
     showStatus(`The page did not load: ${error.message}. Reload it to try again.`, "error");
     return;
   }
-  start(isolation);
+  start(isolation, repl);
 });
 
 // For tests and for the curious: the session's state, the terminal and its text, the share link.
@@ -87,7 +114,8 @@ window.pipeDemo = {
   state,
   shareLink: () => shareLink(state.session),
   screenText,
-  paste,
+  // A paste as the terminal takes it: PyREPL gets it bracketed, the basic console line by line.
+  paste: (text) => (document.body.dataset.repl === "pyrepl" ? screen.term.paste(text) : paste(text)),
   get term() {
     return screen.term;
   },

@@ -8,11 +8,16 @@
 // Where the page is not cross-origin isolated there is no SharedArrayBuffer:
 // the page then starts a worker per line it runs, with the session's lines as
 // the whole of stdin (a replay, see pipe_console.py), and stops it for Ctrl-C.
+//
+// Where the page runs PyREPL (pipe_pyrepl.py), stdin, stdout and stderr are instead a terminal: Emscripten's
+// TTY devices, whose reads, writes and ioctls this worker answers from the page's pty (see "A terminal").
 "use strict";
 
 let input = null;        // {control: Int32Array [state, length], bytes: Uint8Array}
 let replay = null;       // the session's lines, in a replay
 let pending = new Uint8Array(0);  // bytes of stdin not yet read by CPython
+let pty = null;          // where the page runs PyREPL: {termios, state: Int32Array, history, shared}
+let wasmExports = null;  // the instance's exports (a dynamically linked build exports every C symbol)
 const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 const buffers = { stdout: [], stderr: [] };
 
@@ -142,7 +147,10 @@ function instantiateCounted(imports, receiveInstance) {
       throw new Error(`python.wasm did not load: ${error.message}`);
     });
   Promise.all([compiled, files.then((fetched) => (written = fetched))]).then(
-    ([{ instance, module }]) => receiveInstance(instance, module),
+    ([{ instance, module }]) => {
+      wasmExports = instance.exports;
+      receiveInstance(instance, module);
+    },
     (error) => postMessage({ type: "fatal", text: error.message }),
   );
   return {};
@@ -213,10 +221,129 @@ function makeFetchDevice(FS) {
   FS.mkdev(`/dev/${FETCH_DEVICE}`, 0o666, device);
 }
 
+// What PyREPL's side of the page tells the page (pipe_pyrepl.py): one JSON message per write to /dev/pipe-page.
+const PAGE_DEVICE = "pipe-page";
+
+function makePageDevice(FS) {
+  const device = FS.makedev(FS.createDevice.major++, 0);
+  FS.registerDevice(device, {
+    open(stream) {
+      stream.message = [];
+    },
+    write(stream, buffer, offset, length) {
+      stream.message.push(...buffer.subarray(offset, offset + length));
+      return length;
+    },
+    close(stream) {
+      const text = new TextDecoder().decode(new Uint8Array(stream.message));
+      if (text) postMessage({ type: "page", message: JSON.parse(text) });
+    },
+  });
+  FS.mkdev(`/dev/${PAGE_DEVICE}`, 0o666, device);
+}
+
+// --- A terminal, where the page runs PyREPL ----------------------------------------------------------------
+//
+// The pty (npm xterm-pty) runs in the page: its line discipline echoes, edits a line in canonical mode or passes
+// each key in raw mode, and turns Ctrl-C into SIGINT. This worker holds the terminal's side of it: writes go to
+// the page as they come; a read asks the page for what the line discipline passed up and sleeps until it is in
+// the shared input buffer, or until a signal ends the wait, as a signal ends a blocked read on a laptop (EINTR,
+// then CPython runs the handler: KeyboardInterrupt, or PyREPL's SIGWINCH). termios is the pty's: a copy here
+// answers TCGETS, and each TCSETS goes to the page; the window's size is in shared memory the page updates.
+const WAKE_DATA = 1;
+const WAKE_SIGNAL = 2;
+const TTY_ROWS = 0; // indices into pty.state, the window's size
+const TTY_COLS = 1;
+const POLLIN = 1;
+const POLLOUT = 4;
+const FIONREAD = 0x541b;
+
+// The page's pty has been asked for input and has not answered yet.
+let asked = false;
+
+// Waits up to `timeout` ms (Infinity: until it comes) for the pty's input, or a signal (then EINTR).
+function awaitInput(timeout) {
+  if (!asked) {
+    Atomics.store(input.control, 0, 0);
+    postMessage({ type: "tty-read" });
+    asked = true;
+  }
+  Atomics.wait(input.control, 0, 0, timeout);
+  const woken = Atomics.load(input.control, 0);
+  if (woken === WAKE_DATA) pending = input.bytes.slice(0, Atomics.load(input.control, 1));
+  // After a timeout the request stands: what the page sends later is taken by the next wait.
+  if (woken !== 0) asked = false;
+  const signal = Atomics.exchange(self.signalBuffer, 0, 0);
+  if (signal) {
+    wasmExports.PyErr_SetInterruptEx(signal);
+    throw new (runtime().FS.ErrnoError)(runtime().ERRNO_CODES.EINTR);
+  }
+}
+
+function readTty(stream, buffer, offset, length) {
+  if (length === 0) return 0;
+  while (pending.length === 0) awaitInput(Infinity);
+  const count = Math.min(length, pending.length);
+  buffer.set(pending.subarray(0, count), offset);
+  pending = pending.subarray(count);
+  return count;
+}
+
+// PyREPL waits for a key with poll(100 ms) between its hooks. Where the browser has JSPI, 3.14 passes the poll's
+// timeout here; without it (Emscripten's synchronous poll passes none) a short wait keeps an idle REPL idle.
+const POLL_WITHOUT_TIMEOUT_MS = 50;
+
+function pollTty(stream, timeout = POLL_WITHOUT_TIMEOUT_MS) {
+  if (pending.length === 0 && timeout !== 0) awaitInput(timeout < 0 ? Infinity : timeout);
+  return (pending.length ? POLLIN : 0) | POLLOUT;
+}
+
+function writeTty(stream, buffer, offset, length) {
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length).slice();
+  postMessage({ type: "tty-output", bytes }, [bytes.buffer]);
+  return length;
+}
+
+const TTY_STREAM_OPS = {
+  read: readTty,
+  write: writeTty,
+  poll: pollTty,
+  ioctl(stream, request, argp) {
+    if (request !== FIONREAD) return -runtime().ERRNO_CODES.EINVAL;
+    runtime().HEAPU32[argp >>> 2] = pending.length;
+    return 0;
+  },
+};
+
+const TTY_OPS = {
+  ioctl_tcgets: () => pty.termios,
+  ioctl_tcsets(tty, request, termios) {
+    pty.termios = termios;
+    postMessage({ type: "tty-termios", termios });
+    return 0;
+  },
+  ioctl_tiocgwinsz: () => [Atomics.load(pty.state, TTY_ROWS), Atomics.load(pty.state, TTY_COLS)],
+  fsync() {},
+};
+
+function makeTerminal() {
+  const { TTY, ENV, FS } = runtime();
+  Object.assign(TTY.stream_ops, TTY_STREAM_OPS);
+  Object.assign(TTY.default_tty_ops, TTY_OPS);
+  Object.assign(TTY.default_tty1_ops, TTY_OPS);
+  ENV.TERM = "xterm-256color";
+  // Emscripten's own home directory, named here so that the history file can be written before Python starts.
+  ENV.HOME = "/home/web_user";
+  // PyREPL's history, kept by the page across visits (pipe_pyrepl.py sends it after each statement).
+  if (pty.history) FS.writeFile(`${ENV.HOME}/.python_history`, pty.history);
+  makePageDevice(FS);
+}
+
 self.Module = {
   instantiateWasm: instantiateCounted,
   noInitialRun: true,
-  // Only so that /dev/stdin is a device whose read can be replaced (see readStdin).
+  // Only so that /dev/stdin is a device whose read can be replaced (see readStdin); where the page runs PyREPL,
+  // these three go (the start message says so), and the standard streams are the terminal's.
   stdin: () => null,
   stdout: writer("stdout"),
   stderr: writer("stderr"),
@@ -228,7 +355,7 @@ self.Module = {
   },
   monitorRunDependencies: (left) => postMessage({ type: "status", text: left ? `Loading (${left} left)` : "Starting" }),
   onRuntimeInitialized: () => {
-    runtime().FS.streams[0].stream_ops.read = readStdin;
+    if (!pty) runtime().FS.streams[0].stream_ops.read = readStdin;
     // A replay has no shared memory for signals: the page stops its worker instead.
     if (!replay) handleSignalsFromPage();
     postMessage({ type: "ready" });
@@ -241,6 +368,7 @@ async function load(settings) {
     // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
     runtime().ENV.PYTHONUNBUFFERED = "1";
     writeFiles(settings);
+    if (pty) makeTerminal();
   });
   if (!settings.module) {
     importScripts(settings.entry);
@@ -263,6 +391,12 @@ self.onmessage = (event) => {
         bytes: new Uint8Array(message.inputBuffer, 8),
       };
       self.signalBuffer = new Uint8Array(message.signalBuffer);
+    }
+    if (message.pty) {
+      pty = { ...message.pty, state: new Int32Array(message.pty.ttyBuffer) };
+      delete self.Module.stdin;
+      delete self.Module.stdout;
+      delete self.Module.stderr;
     }
     files = fetchFiles(message.wheels || []);
     files.catch(() => {}); // reported by instantiateCounted, which awaits it
@@ -288,14 +422,27 @@ function handleSignalsFromPage() {
 
 // Not `run`: python.js, a classic script, defines a global of that name.
 function runConsole() {
+  // Reported once: where the browser has JSPI, 3.14's build runs main as a promise (it suspends at each poll),
+  // so callMain returns before the REPL ends and the end comes through Module.onExit.
+  let reported = false;
+  const reportExit = (status) => {
+    if (reported) return;
+    reported = true;
+    flush("stdout");
+    flush("stderr");
+    postMessage({ type: "exited", status });
+  };
+  self.Module.onExit = reportExit;
   let status;
   try {
-    // pipe_console.py: the page's REPL loop (it also answers Tab), in the stdlib's directory.
-    status = runtime().callMain(["-c", `__import__('pipe_console').interact(${replay ? replay.length : ""})`]);
+    // pipe_pyrepl.py (PyREPL, with the lines of a share link to run first), or pipe_console.py (the page's basic
+    // REPL loop, which also answers Tab), in the stdlib's directory.
+    const program = pty
+      ? `__import__('pipe_pyrepl').interact(${JSON.stringify(JSON.stringify(pty.shared))})`
+      : `__import__('pipe_console').interact(${replay ? replay.length : ""})`;
+    status = runtime().callMain(["-c", program]);
   } catch (error) {
-    status = String(error);
+    return reportExit(String(error));
   }
-  flush("stdout");
-  flush("stderr");
-  postMessage({ type: "exited", status });
+  if (status !== undefined) reportExit(status);
 }

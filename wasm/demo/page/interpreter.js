@@ -1,12 +1,21 @@
 // The interpreter, in worker.js: loading it (with progress), its output, and the lines, Tab requests and
-// Ctrl-C the page hands it, through shared memory, or by replaying the session where there is none.
+// Ctrl-C the page hands it, through shared memory, or by replaying the session where there is none; where the
+// page runs PyREPL, the worker's terminal linked to the pty's slave end (page/pty.js).
 
 import { degradedNote } from "./isolate.js";
+import { fromEmscripten, SIGNALS, toEmscripten } from "./pty.js";
 import { screen, state } from "./state.js";
 import { hideProgress, hideStatus, showProgress, showStatus } from "./status.js";
 
 const SIGINT = 2;
 const INPUT_BYTES = 1 << 16;
+const PYREPL_HISTORY_KEY = "pipe-cpython-pyrepl-history";
+// How the page wakes the worker's terminal read (worker.js): bytes are there, or a signal ended the wait.
+const WAKE_DATA = 1;
+const WAKE_SIGNAL = 2;
+// Shared with worker.js: the window's size.
+const TTY_ROWS = 0;
+const TTY_COLS = 1;
 
 // Pure-Python wheels the page's address names (?wheel=URL, repeatable), installed with those shipped with the page.
 const WHEEL_URLS = new URLSearchParams(location.search).getAll("wheel");
@@ -21,6 +30,8 @@ let inputControl = null;
 let inputBytes = null;
 let signal = null;
 let worker = null;
+// Where the page runs PyREPL: {slave (the pty's), state (shared with the worker), wanted (a read waits)}.
+let pty = null;
 // Given the console's answer to a Tab (set by the line editor).
 let completionsHandler = () => {};
 
@@ -28,14 +39,81 @@ export function onCompletions(handler) {
   completionsHandler = handler;
 }
 
-export function startInterpreter() {
+// `slave`: the pty's slave end, where the page runs PyREPL (which first runs `shared`, a share link's lines).
+export function startInterpreter(slave = null, shared = []) {
   const inputBuffer = new SharedArrayBuffer(8 + INPUT_BYTES);
   const signalBuffer = new SharedArrayBuffer(1);
   inputControl = new Int32Array(inputBuffer, 0, 2);
   inputBytes = new Uint8Array(inputBuffer, 8);
   signal = new Uint8Array(signalBuffer);
   worker = newWorker();
-  worker.postMessage({ type: "start", inputBuffer, signalBuffer, wheels: WHEEL_URLS });
+  const message = { type: "start", inputBuffer, signalBuffer, wheels: WHEEL_URLS };
+  if (slave) message.pty = linkPty(slave, shared);
+  worker.postMessage(message);
+}
+
+function linkPty(slave, shared) {
+  const ttyBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  pty = { slave, state: new Int32Array(ttyBuffer), wanted: false };
+  setWindowSize(screen.term.rows, screen.term.cols);
+  screen.term.onResize(({ rows, cols }) => setWindowSize(rows, cols));
+  // Once the line discipline has taken the whole of what xterm.js sent (it passes bytes up one by one), so that
+  // a key's escape sequence reaches PyREPL in one read.
+  slave.onReadable(() => queueMicrotask(deliverTty));
+  slave.onSignal(signalFromPty);
+  let history = "";
+  try {
+    history = localStorage.getItem(PYREPL_HISTORY_KEY) || "";
+  } catch {
+    // Private browsing: history lasts as long as the page.
+  }
+  state.session.push(...shared);
+  return { ttyBuffer, termios: toEmscripten(slave.ioctl("TCGETS")), history, shared };
+}
+
+function setWindowSize(rows, cols) {
+  Atomics.store(pty.state, TTY_ROWS, rows);
+  Atomics.store(pty.state, TTY_COLS, cols);
+}
+
+// Hands a waiting terminal read what the line discipline passed up.
+function deliverTty() {
+  if (!pty.wanted || !pty.slave.readable) return;
+  const bytes = pty.slave.read(INPUT_BYTES);
+  inputBytes.set(bytes);
+  pty.wanted = false;
+  document.body.dataset.state = "running";
+  wakeTty(WAKE_DATA, bytes.length);
+}
+
+function wakeTty(why, length = 0) {
+  Atomics.store(inputControl, 1, length);
+  Atomics.store(inputControl, 0, why);
+  Atomics.notify(inputControl, 0);
+}
+
+// Ctrl-C (SIGINT) and a resize (SIGWINCH) from the line discipline: into CPython's signal buffer, which the
+// running bytecode reads; a blocked read is woken to take it (a SIGWINCH never overwrites a pending SIGINT).
+function signalFromPty(name) {
+  const number = SIGNALS[name];
+  if (!number) return;
+  if (number === SIGINT) Atomics.store(signal, 0, number);
+  else Atomics.compareExchange(signal, 0, 0, number);
+  if (pty.wanted) {
+    pty.wanted = false;
+    wakeTty(WAKE_SIGNAL);
+  }
+}
+
+function handlePageMessage({ kind, lines, text }) {
+  if (kind === "ran") state.session.push(...lines);
+  else if (kind === "history") {
+    try {
+      localStorage.setItem(PYREPL_HISTORY_KEY, text);
+    } catch {
+      // Private browsing, or a full store: the history lasts as long as the page.
+    }
+  }
 }
 
 // Without shared memory: the session so far, run again in a new interpreter (see pipe_console.py).
@@ -77,6 +155,22 @@ function handleWorkerMessage(message) {
       break;
     case "output":
       writeOutput(message.text);
+      break;
+    case "tty-output":
+      pty.slave.write(Array.from(message.bytes));
+      break;
+    case "tty-read":
+      // A signal that came before the read asked ends it at once.
+      document.body.dataset.state = "prompt";
+      pty.wanted = !Atomics.load(signal, 0);
+      if (pty.wanted) deliverTty();
+      else wakeTty(WAKE_SIGNAL);
+      break;
+    case "tty-termios":
+      pty.slave.ioctl("TCSETS", fromEmscripten(message.termios));
+      break;
+    case "page":
+      handlePageMessage(message.message);
       break;
     case "input-wanted":
       state.waiting = true;
@@ -171,6 +265,11 @@ function deliverQueued() {
 }
 
 export function submit(lines) {
+  if (pty) {
+    // Typed into the terminal, as the user would (PyREPL reads them when it is ready).
+    for (const line of lines) screen.term.input(line + "\r");
+    return;
+  }
   state.queue.push(...lines);
   deliverQueued();
 }

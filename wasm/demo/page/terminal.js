@@ -11,7 +11,8 @@ let term = null;
 // The terminal's script (vendor/terminal.js) is loaded once the page is isolated, or knows it cannot be: on a
 // host without the isolation headers the first load only registers the service worker and reloads, and the
 // terminal's script, the page's largest after the interpreter, is then fetched once, through the worker.
-export async function openTerminal() {
+// `lineEditor`: the page edits each line itself (its basic console); PyREPL edits its own, on a pty.
+export async function openTerminal({ lineEditor }) {
   await new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = "vendor/terminal.js";
@@ -36,9 +37,11 @@ export async function openTerminal() {
   fit.fit();
   window.addEventListener("resize", () => fit.fit());
   term.attachCustomKeyEventHandler(terminalKey);
-  term.onData(terminalData);
   screen.term = term;
-  onCompletions(showCompletions);
+  if (lineEditor) {
+    term.onData(terminalData);
+    onCompletions(showCompletions);
+  }
 }
 
 // --- line editing -------------------------------------------------------------
