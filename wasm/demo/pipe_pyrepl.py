@@ -59,7 +59,7 @@ def interact(shared: str = "[]") -> None:
             more = super().runsource(source, filename, symbol)
             if not more:
                 lines = source.rstrip("\n").split("\n")
-                tell_page("ran", lines=lines + [""] if len(lines) > 1 else lines)
+                tell_page("ran", lines=[*lines, ""] if len(lines) > 1 else lines)
             return more
 
     # PyREPL appends each statement to the history file; the page keeps the file (it lives in memory here).
