@@ -826,6 +826,13 @@ def cell_colours(page, text: str) -> list:
     )
 
 
+def press(page, key: str) -> None:
+    """A key, then a moment, as a person types: PyREPL inserts what is already pending after a key as text (its
+    paste detection), so keys sent in one instant are not keys to it."""
+    page.keyboard.press(key)
+    page.wait_for_timeout(150)
+
+
 def test_pyrepl_runs_on_a_terminal_with_the_window_size(page, url):
     open_pyrepl(page, url)
     assert "PyREPL" in page.inner_text("#repl-note")
@@ -853,25 +860,25 @@ def test_pyrepl_colours_the_pipe_as_one_operator(page, url):
 def test_pyrepl_edits_a_multi_line_function_with_the_arrow_keys_and_runs_it_again(page, url):
     open_pyrepl(page, url)
     page.keyboard.type("def f(x):")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     page.keyboard.type("return x |> str")  # PyREPL indents the body itself
-    page.keyboard.press("Enter")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
+    press(page, "Enter")
     wait_for_prompt(page)
     type_line(page, "f(41)")
     wait_for_text(page, "'41'")
-    page.keyboard.press("ArrowUp")
-    page.keyboard.press("ArrowUp")  # the whole block comes back, its last line under the cursor
-    page.keyboard.press("End")
+    press(page, "ArrowUp")
+    press(page, "ArrowUp")  # the whole block comes back, its last line under the cursor
+    press(page, "End")
     page.keyboard.type(" |> len")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
+    press(page, "Enter")
     wait_for_prompt(page)
     type_line(page, "f(12345)")
     wait_for_text(page, ">>> f(12345)\n5\n")
 
 
-def test_pyrepl_ctrl_r_tab_and_ctrl_c_in_a_loop(page, url):
+def test_pyrepl_ctrl_r_tab_and_ctrl_c_at_the_prompt(page, url):
     open_pyrepl(page, url)
     type_line(page, "searched = 'needle' |> len")
     wait_for_prompt(page)
@@ -890,15 +897,8 @@ def test_pyrepl_ctrl_r_tab_and_ctrl_c_in_a_loop(page, url):
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")  # two matches: the second Tab lists them
     wait_for_text(page, "colorsys.rgb_to_hls(  colorsys.rgb_to_hsv(")
-    page.keyboard.press("Control+C")
+    page.keyboard.press("Control+C")  # at the prompt: the line is dropped (Ctrl-C in running code: the tests above)
     wait_for_text(page, "KeyboardInterrupt")
-    wait_for_prompt(page)
-    type_line(page, "while True: pass")
-    page.keyboard.press("Enter")
-    page.wait_for_function("document.body.dataset.state === 'running'")
-    page.wait_for_timeout(500)
-    page.keyboard.press("Control+C")
-    wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
     wait_for_prompt(page)
     type_line(page, "'alive' |> len")
     wait_for_text(page, "\n5\n")
