@@ -963,3 +963,17 @@ def test_pyrepl_history_survives_a_reload_and_a_share_link_replays(page, browser
         wait_for_prompt(other)
     finally:
         other.context.close()
+
+
+def test_pyrepl_help_from_f1_and_help(page, url):
+    open_pyrepl(page, url)
+    press(page, "F1")
+    wait_for_text(page, "help> ")
+    type_line(page, "len")
+    wait_for_text(page, "Help on built-in function len in module builtins")
+    wait_for_prompt(page)
+    type_line(page, "quit")
+    wait_for_text(page, "You are now leaving help")
+    wait_for_prompt(page)
+    type_line(page, "'after help' |> len")
+    wait_for_text(page, "\n10\n>>>")
