@@ -280,6 +280,7 @@ function handleKeys(data) {
 
 // For tests and for the curious: the terminal's text.
 export function screenText() {
+  if (!term) return ""; // not loaded yet
   const buffer = term.buffer.active;
   const lines = [];
   for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i).translateToString(true));
