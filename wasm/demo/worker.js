@@ -17,7 +17,8 @@ let input = null;        // {control: Int32Array [state, length], bytes: Uint8Ar
 let replay = null;       // the session's lines, in a replay
 let pending = new Uint8Array(0);  // bytes of stdin not yet read by CPython
 let pty = null;          // where the page runs PyREPL: {termios, state: Int32Array, history, shared}
-let wasmExports = null;  // the instance's exports (a dynamically linked build exports every C symbol)
+let pythonExports = null;  // the instance's exports (a dynamically linked build exports every C symbol); not
+// `wasmExports`, which a classic build (python.js) declares in this worker's global scope
 const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 const buffers = { stdout: [], stderr: [] };
 
@@ -148,7 +149,7 @@ function instantiateCounted(imports, receiveInstance) {
     });
   Promise.all([compiled, files.then((fetched) => (written = fetched))]).then(
     ([{ instance, module }]) => {
-      wasmExports = instance.exports;
+      pythonExports = instance.exports;
       receiveInstance(instance, module);
     },
     (error) => postMessage({ type: "fatal", text: error.message }),
@@ -275,7 +276,7 @@ function awaitInput(timeout) {
   if (woken !== 0) asked = false;
   const signal = Atomics.exchange(self.signalBuffer, 0, 0);
   if (signal) {
-    wasmExports.PyErr_SetInterruptEx(signal);
+    pythonExports.PyErr_SetInterruptEx(signal);
     throw new (runtime().FS.ErrnoError)(runtime().ERRNO_CODES.EINTR);
   }
 }
