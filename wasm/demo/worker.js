@@ -198,10 +198,16 @@ function fetchNow(url) {
   return response;
 }
 
-function makeFetchDevice(FS) {
+// A character device at /dev/`name` whose stream operations are `ops`.
+function makeDevice(FS, name, ops) {
   FS.createDevice.major ??= 64; // as Emscripten's own createDevice numbers its devices
   const device = FS.makedev(FS.createDevice.major++, 0);
-  FS.registerDevice(device, {
+  FS.registerDevice(device, ops);
+  FS.mkdev(`/dev/${name}`, 0o666, device);
+}
+
+function makeFetchDevice(FS) {
+  makeDevice(FS, FETCH_DEVICE, {
     open(stream) {
       stream.request = [];
       stream.response = null;
@@ -219,15 +225,13 @@ function makeFetchDevice(FS) {
       return count;
     },
   });
-  FS.mkdev(`/dev/${FETCH_DEVICE}`, 0o666, device);
 }
 
 // What PyREPL's side of the page tells the page (pipe_pyrepl.py): one JSON message per write to /dev/pipe-page.
 const PAGE_DEVICE = "pipe-page";
 
 function makePageDevice(FS) {
-  const device = FS.makedev(FS.createDevice.major++, 0);
-  FS.registerDevice(device, {
+  makeDevice(FS, PAGE_DEVICE, {
     open(stream) {
       stream.message = [];
     },
@@ -240,7 +244,6 @@ function makePageDevice(FS) {
       if (text) postMessage({ type: "page", message: JSON.parse(text) });
     },
   });
-  FS.mkdev(`/dev/${PAGE_DEVICE}`, 0o666, device);
 }
 
 // --- A terminal, where the page runs PyREPL ----------------------------------------------------------------

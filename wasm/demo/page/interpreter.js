@@ -7,10 +7,9 @@ import { fromEmscripten, SIGNALS, toEmscripten } from "./pty.js";
 import { screen, state } from "./state.js";
 import { hideProgress, hideStatus, showProgress, showStatus } from "./status.js";
 
-const SIGINT = 2;
 const INPUT_BYTES = 1 << 16;
 const PYREPL_HISTORY_KEY = "pipe-cpython-pyrepl-history";
-// How the page wakes the worker's terminal read (worker.js): bytes are there, or a signal ended the wait.
+// How the page wakes the worker waiting for stdin (worker.js): bytes are there, or a signal ended the wait.
 const WAKE_DATA = 1;
 const WAKE_SIGNAL = 2;
 // Shared with worker.js: the window's size.
@@ -83,10 +82,10 @@ function deliverTty() {
   inputBytes.set(bytes);
   pty.wanted = false;
   document.body.dataset.state = "running";
-  wakeTty(WAKE_DATA, bytes.length);
+  wakeWorker(WAKE_DATA, bytes.length);
 }
 
-function wakeTty(why, length = 0) {
+function wakeWorker(why, length = 0) {
   Atomics.store(inputControl, 1, length);
   Atomics.store(inputControl, 0, why);
   Atomics.notify(inputControl, 0);
@@ -97,11 +96,11 @@ function wakeTty(why, length = 0) {
 function signalFromPty(name) {
   const number = SIGNALS[name];
   if (!number) return;
-  if (number === SIGINT) Atomics.store(signal, 0, number);
+  if (number === SIGNALS.SIGINT) Atomics.store(signal, 0, number);
   else Atomics.compareExchange(signal, 0, 0, number);
   if (pty.wanted) {
     pty.wanted = false;
-    wakeTty(WAKE_SIGNAL);
+    wakeWorker(WAKE_SIGNAL);
   }
 }
 
@@ -164,7 +163,7 @@ function handleWorkerMessage(message) {
       document.body.dataset.state = "prompt";
       pty.wanted = !Atomics.load(signal, 0);
       if (pty.wanted) deliverTty();
-      else wakeTty(WAKE_SIGNAL);
+      else wakeWorker(WAKE_SIGNAL);
       break;
     case "tty-termios":
       pty.slave.ioctl("TCSETS", fromEmscripten(message.termios));
@@ -239,9 +238,7 @@ function send(line) {
   const bytes = new TextEncoder().encode(line + "\n").slice(0, INPUT_BYTES);
   inputBytes.set(bytes);
   state.waiting = false;
-  Atomics.store(inputControl, 1, bytes.length);
-  Atomics.store(inputControl, 0, 1);
-  Atomics.notify(inputControl, 0);
+  wakeWorker(WAKE_DATA, bytes.length);
 }
 
 // Asks the console for the completions of `before` (the line up to the cursor).
@@ -284,7 +281,7 @@ export function interrupt() {
     screen.term.write("^C\r\nKeyboardInterrupt\r\n" + state.prompt);
   } else {
     state.queue = [];
-    Atomics.store(signal, 0, SIGINT);
+    Atomics.store(signal, 0, SIGNALS.SIGINT);
   }
 }
 
