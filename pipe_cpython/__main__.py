@@ -663,7 +663,11 @@ def cmd_fuzz_compiler(args, rest):
     target = targets.LIBFUZZER
     if args.oss_fuzz:
         engine = libfuzzer.Engine.from_environment(os.environ)
-        target = targets.LibFuzzer(engine, "native-oss-fuzz", "native, OSS-Fuzz's flags", ("native",))
+        # OSS-Fuzz's flags are not the sanitized build's: a build of their own.
+        target = targets.LibFuzzer(
+            engine, name="native-oss-fuzz", directory="native-oss-fuzz", label="native, OSS-Fuzz's flags",
+            package_groups=("native",),
+        )  # fmt: skip
     with planned(options.from_args(args)) as plan:
         build = plan.requested(target)
         source = plan.fuzzer_tree

@@ -80,10 +80,8 @@ class Target(ABC):
 
 class Native(Target):
     name = directory = label = "native"
-    # What a native variant adds to configure's arguments (before the user's), and to the environment of its
-    # build and of its interpreter.
+    # What a native variant adds to configure's arguments (before the user's).
     CONFIGURE_ARGS: tuple[str, ...] = ()
-    ENV: ClassVar[dict[str, str]] = {}
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         native.build(
@@ -91,8 +89,6 @@ class Native(Target):
             directory,
             configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
             allow_missing_modules=plan.options.allow_missing_modules,
-            # A sanitized build runs its own python (to freeze modules, to check the extensions), sanitized too.
-            env=self.ENV or None,
         )
 
     def output(self, plan: Plan, directory: Path) -> Path:
@@ -118,27 +114,43 @@ class FreeThreaded(Native):
 
 
 class Sanitized(Native):
-    """The native interpreter with AddressSanitizer and UndefinedBehaviorSanitizer (gcc's or clang's).
+    """The native interpreter built by clang with AddressSanitizer, UndefinedBehaviorSanitizer and SanitizerCoverage.
 
-    Its command stops at the first report with a nonzero exit status, so any
-    report fails whatever ran it (a test, a suite, the fuzzer's comparison).
+    One build serves both sanitizer steps: `sanitizers` runs its interpreter,
+    and `fuzz-compiler` links CPython's libFuzzer target against its static
+    libpython (coverage costs the interpreter little, and a second build of
+    this size costs CI minutes). Its command stops at the first report with a
+    nonzero exit status, so any report fails whatever ran it (a test, a suite,
+    the fuzzer's comparison).
     """
 
     name = directory = "native-sanitized"
     label = "native, ASan+UBSan"
-    CONFIGURE_ARGS = ("--with-address-sanitizer", "--with-undefined-behavior-sanitizer")
+    package_groups = ("native", "fuzzer")
+    engine = libfuzzer.CLANG
     # CPython frees not everything at exit by design: leak reports would be about that, not about memory errors.
     ENV: ClassVar[dict[str, str]] = {
         "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=86",
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
     }
 
+    def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
+        libfuzzer.ensure_compiler(self.engine, directory / "probe")
+        native.build(
+            plan.prepared(flavour),
+            directory,
+            configure_args=[*self.engine.configure_args(), *plan.options.configure_args],
+            allow_missing_modules=plan.options.allow_missing_modules,
+            # The build runs its own python (to freeze modules, to check the extensions), sanitized too.
+            env=self.ENV,
+        )
+
     def command(self, plan: Plan, directory: Path) -> list[str]:
         return ["env", *(f"{k}={v}" for k, v in self.ENV.items()), str(native.interpreter(directory))]
 
 
 class LibFuzzer(Sanitized):
-    """The native interpreter compiled for libFuzzer (coverage, ASan, UBSan), with CPython's fuzz_pycompile linked.
+    """CPython's fuzz_pycompile linked against a sanitized build: by default the one `sanitizers` runs.
 
     Its command is the interpreter (for the smoke test); the fuzz target is
     `output`, beside it in the build directory, where CPython finds its
@@ -148,27 +160,21 @@ class LibFuzzer(Sanitized):
     def __init__(
         self,
         engine: libfuzzer.Engine = libfuzzer.CLANG,
-        directory: str = "native-libfuzzer",
+        name: str = "native-libfuzzer",
+        directory: str = Sanitized.directory,
         label: str = "native, libFuzzer+ASan+UBSan",
-        package_groups: tuple[str, ...] = ("native", "fuzzer"),
+        package_groups: tuple[str, ...] = Sanitized.package_groups,
     ) -> None:
         self.engine = engine
-        self.name = self.directory = directory
+        self.name = name
+        self.directory = directory
         self.label = label
         self.package_groups = package_groups
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
-        libfuzzer.ensure_compiler(self.engine, directory / "probe")
-        tree = plan.prepared(flavour)
-        native.build(
-            tree,
-            directory,
-            configure_args=[*self.engine.configure_args(), *plan.options.configure_args],
-            allow_missing_modules=plan.options.allow_missing_modules,
-            env=self.ENV,
-        )
+        super().build(plan, flavour, directory)
         source = libfuzzer.target_source(plan.fuzzer_tree.path / libfuzzer.FUZZER_C, plan.profile.fuzzer.unsupported)
-        libfuzzer.link(self.engine, source, tree.path, directory, self.command(plan, directory))
+        libfuzzer.link(self.engine, source, plan.prepared(flavour).path, directory, self.command(plan, directory))
 
     def output(self, plan: Plan, directory: Path) -> Path:
         return directory / libfuzzer.TARGET

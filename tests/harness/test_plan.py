@@ -11,7 +11,7 @@ from conftest import git
 
 from pipe_cpython.__main__ import main, parser
 from pipe_cpython.builds import wasm
-from pipe_cpython.builds.targets import EMSCRIPTEN_NODE, NATIVE, SANITIZED, WASI, Target
+from pipe_cpython.builds.targets import EMSCRIPTEN_NODE, LIBFUZZER, NATIVE, SANITIZED, WASI, Target
 from pipe_cpython.checkout.patches import Flavour
 from pipe_cpython.core.errors import HarnessError
 from pipe_cpython.plan import options
@@ -142,7 +142,13 @@ def test_the_sanitized_build_has_its_own_directory_and_stops_at_the_first_report
     assert directory.name == "native-sanitized" and directory.parent == plan.directory(NATIVE, Flavour.PATCHED).parent
     assert command[-1] == str(directory / "python")
     assert "halt_on_error=1" in " ".join(command) and "detect_leaks=0" in " ".join(command)
-    assert "--with-address-sanitizer" in SANITIZED.CONFIGURE_ARGS
+    assert "-fsanitize=address,undefined" in " ".join(SANITIZED.engine.configure_args())
+
+
+def test_the_fuzz_target_is_linked_in_the_sanitized_build(tmp_path, release_3_14):
+    with planned(options_for(tmp_path, release_3_14)) as plan:
+        assert plan.directory(LIBFUZZER, Flavour.PATCHED) == plan.directory(SANITIZED, Flavour.PATCHED)
+        assert LIBFUZZER.name != SANITIZED.name
 
 
 def test_the_prepared_tree_is_applied_and_regenerated_once(tmp_path, release_3_14):
