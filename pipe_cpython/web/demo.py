@@ -19,6 +19,7 @@ import http.server
 import json
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,23 +31,29 @@ from ..host import deps
 from ..series.profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
 from . import webstdlib
 
-PAGE_FILES = (
-    "index.html",
-    "demo.css",
-    # The page's modules, each importing only those listed before it: its state, the status line, share
-    # links, isolation, PyREPL's pty, the interpreter (loading, progress, stdin), the terminal and its line
-    # editor, and main.js, which starts them.
+PAGE_FILES = ("index.html", "demo.css")
+# The page's scripts, as written: its modules, each importing only those listed before it (its state, the status
+# line, share links, isolation, PyREPL's pty, the interpreter (loading, progress, stdin), the basic console's line
+# editor, the terminal), main.js, which starts them, the interpreter's worker and the service worker.
+PAGE_SCRIPTS = (
     "page/state.js",
     "page/status.js",
     "page/share.js",
     "page/isolate.js",
     "page/pty.js",
     "page/interpreter.js",
+    "page/editor.js",
     "page/terminal.js",
     "main.js",
     "worker.js",
     "isolation.js",
 )
+# As the browser gets them (bundle_scripts): main.js with the modules it imports in one file, and what only one
+# REPL needs (the basic console's editor, PyREPL's pty) in chunks fetched when that REPL starts; the two workers
+# on their own (a classic worker script, and a service worker). Minified, with source maps back to wasm/demo/.
+ENTRY_MODULE = "main.js"
+CHUNKS = "chunks"
+WORKER_SCRIPTS = ("worker.js", "isolation.js")
 # The page's REPL loops, which worker.js runs (its basic console, and PyREPL on a pty where the series has it),
 # and the finder they install first (which fetches stdlib modules beyond the core where the page has them): in
 # the stdlib's directory (on sys.path), as bytecode (compiled
@@ -60,8 +67,6 @@ VENDOR_FILES = {
         "@xterm/addon-unicode11/lib/addon-unicode11.js",
     ),
     "xterm.css": ("@xterm/xterm/css/xterm.css",),
-    # The pty PyREPL runs on (page/pty.js imports it where the page runs PyREPL).
-    "xterm-pty.mjs": ("xterm-pty/index.mjs",),
 }
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -113,6 +118,24 @@ def install_npm_packages(directory: Path, what: str) -> Path:
     return modules
 
 
+def bundle_scripts(modules: Path, output: Path) -> None:
+    """Write the page's scripts into `output` as the browser gets them (ENTRY_MODULE, WORKER_SCRIPTS), with esbuild."""
+    esbuild = modules / ".bin" / "esbuild"
+    common = ["--minify", "--sourcemap", "--target=es2020", "--log-level=warning"]
+    chunks = f"--chunk-names={CHUNKS}/[name]-[hash]"
+    runs = [
+        [ENTRY_MODULE, "--bundle", "--format=esm", "--splitting", f"--outdir={output}", chunks],
+        *([name, f"--outfile={output / name}"] for name in WORKER_SCRIPTS),
+    ]
+    with log.step("bundling the page's scripts (esbuild)"):
+        for args in runs:
+            result = subprocess.run([str(esbuild), *args, *common], cwd=PAGE, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise HarnessError(
+                    f"esbuild failed on {args[0]}:\n{result.stderr.strip()}", hint=f"fix {PAGE / args[0]}"
+                )
+
+
 def interpreter_files(series: EmscriptenProfile) -> tuple[str, ...]:
     """What the page loads of the browser build: the entry point, the wasm, and python.data where the build
     preloads its stdlib (else the page writes its own copy of the build's zip: webstdlib.place)."""
@@ -142,9 +165,9 @@ def assemble(
     form: webstdlib.Form = webstdlib.Form.BYTECODE,
     wheels: tuple[Path, ...] = (),
 ) -> Path:
-    """Copy the page, its terminal library and the browser build into `output`, with the stdlib image made from
-    `lib` in `form`, compiled where needed by the native build of the same tree, and `wheels` in wheels/ for the
-    console to install (worker.js finds them in ASSETS)."""
+    """Copy the page (its scripts bundled), its terminal library and the browser build into `output`, with the
+    stdlib image made from `lib` in `form`, compiled where needed by the native build of the same tree, and
+    `wheels` in wheels/ for the console to install (worker.js finds them in ASSETS)."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -152,13 +175,13 @@ def assemble(
             f"the browser build in {browser_build} lacks {', '.join(missing)}",
             hint="build it: nox -s build-wasm (or python -m pipe_cpython build-wasm --target browser)",
         )
-    modules = install_npm_packages(PAGE, "xterm.js")
+    modules = install_npm_packages(PAGE, "xterm.js, its pty and esbuild")
     staging = output.with_name(output.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "vendor").mkdir(parents=True)
     for name in PAGE_FILES:
-        (staging / name).parent.mkdir(exist_ok=True)
         shutil.copy2(PAGE / name, staging / name)
+    bundle_scripts(modules, staging)
     for name, sources in VENDOR_FILES.items():
         # Each is a whole script (UMD) or stylesheet; a newline keeps a last line comment from swallowing the next.
         (staging / "vendor" / name).write_bytes(b"\n".join((modules / source).read_bytes() for source in sources))
@@ -242,7 +265,9 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         for key, value in ISOLATION_HEADERS.items():
             self.send_header(key, value)
-        self.send_header("Cache-Control", "no-cache")
+        # A chunk's name holds its content's hash, so a warm visit need not even ask whether it changed.
+        immutable = urllib.parse.urlsplit(self.path).path.startswith(f"/{CHUNKS}/")
+        self.send_header("Cache-Control", "max-age=31536000, immutable" if immutable else "no-cache")
         super().end_headers()
 
     def send_head(self):

@@ -152,6 +152,14 @@ def test_the_dev_server_answers_a_revalidation_of_a_gzip_copy_with_304(tmp_path,
     assert get(url, **{"Accept-Encoding": "gzip", "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}).status == 200
 
 
+def test_the_dev_server_lets_browsers_keep_chunks_named_by_their_hash(tmp_path, dev_server):
+    (tmp_path / demo.CHUNKS).mkdir()
+    (tmp_path / demo.CHUNKS / "editor-6VURU5JB.js").write_text("export const a = 1;\n")
+    (tmp_path / "main.js").write_text('import("./chunks/editor-6VURU5JB.js");\n')
+    assert "immutable" in get(dev_server(f"{demo.CHUNKS}/editor-6VURU5JB.js")).headers["Cache-Control"]
+    assert get(dev_server("main.js")).headers["Cache-Control"] == "no-cache"
+
+
 def replay(*lines: str) -> tuple[list[tuple[str, object]], str]:
     """The console replaying `lines` as the page does where it cannot be isolated."""
     return console(*lines, entry=f"__import__('pipe_console').interact({len(lines)})")
@@ -180,11 +188,32 @@ def test_the_first_replay_shows_the_banner_and_an_exit_is_no_replay():
 
 def test_the_pages_modules_import_only_those_listed_before_them():
     """The page's JavaScript is layered as the package is: state, status, sharing, isolation, the interpreter,
-    the terminal, then main.js; no module imports one after it, and every page file exists."""
-    order = [name for name in demo.PAGE_FILES if name.endswith(".js")]
+    the editor, the terminal, then main.js; no module imports one after it (statically or on demand), and every
+    page file exists."""
+    order = demo.PAGE_SCRIPTS
     for position, name in enumerate(order):
         source = (demo.PAGE / name).read_text()
-        for imported in re.findall(r'^import .* from "\./(.+?)";$', source, re.M):
-            target = (Path(name).parent / imported).as_posix()
+        for imported in re.findall(r'^import .* from "\./(.+?)";$|import\("\./(.+?)"\)', source, re.M):
+            target = (Path(name).parent / "".join(imported)).as_posix()
             assert target in order[:position], f"{name} imports {target}, which is not listed before it"
-    assert all((demo.PAGE / name).is_file() for name in demo.PAGE_FILES)
+    assert all((demo.PAGE / name).is_file() for name in (*demo.PAGE_FILES, *demo.PAGE_SCRIPTS))
+
+
+def test_the_page_ships_its_scripts_bundled_with_each_repls_own_part_on_demand(tmp_path):
+    """main.js holds the modules every page runs; the basic console's editor and PyREPL's pty come as chunks
+    main.js fetches when that REPL starts; the workers stay scripts of their own."""
+    demo.bundle_scripts(demo.install_npm_packages(demo.PAGE, "xterm.js"), tmp_path)
+    # What every page loads: main.js and the chunks it imports statically (code it shares with the on-demand ones).
+    main = (tmp_path / demo.ENTRY_MODULE).read_text()
+    static = {tmp_path / name for name in re.findall(r'from"\./([^"]+)"', main)}
+    chunks = (tmp_path / demo.CHUNKS).glob("*.js")
+    on_demand = {path.name.split("-")[0]: path for path in chunks if path not in static}
+    assert on_demand.keys() == {"editor", "xterm"}
+    always = main + "".join(path.read_text() for path in static)
+    assert all(path.name in always for path in on_demand.values())
+    assert "reverse-i-search" not in always and "reverse-i-search" in on_demand["editor"].read_text()
+    assert "flowStatus" not in always and "flowStatus" in on_demand["xterm"].read_text()
+    assert all((tmp_path / name).is_file() for name in demo.WORKER_SCRIPTS)
+    # A classic worker: importScripts, no module syntax.
+    assert "importScripts" in (tmp_path / "worker.js").read_text()
+    assert not re.search(r"^(import|export) ", (tmp_path / "worker.js").read_text(), re.M)

@@ -114,8 +114,7 @@ window.pipeDemo = {
   state,
   shareLink: () => shareLink(state.session),
   screenText,
-  // A paste as the terminal takes it: PyREPL gets it bracketed, the basic console line by line.
-  paste: (text) => (document.body.dataset.repl === "pyrepl" ? screen.term.paste(text) : paste(text)),
+  paste,
   get term() {
     return screen.term;
   },

@@ -7,7 +7,7 @@
 export const SIGNALS = { SIGINT: 2, SIGWINCH: 28 };
 
 export async function openPty(term) {
-  const { openpty } = await import("../vendor/xterm-pty.mjs");
+  const { openpty } = await import("xterm-pty");
   const { master, slave } = openpty();
   term.loadAddon(master);
   return slave;
