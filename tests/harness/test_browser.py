@@ -977,3 +977,52 @@ def test_pyrepl_help_from_f1_and_help(page, url):
     wait_for_prompt(page)
     type_line(page, "'after help' |> len")
     wait_for_text(page, "\n10\n>>>")
+
+
+def test_pyrepl_runs_where_the_browser_has_no_jspi(page, url):
+    """Firefox and Safari share memory but run wasm without JSPI: 3.14's build then runs main synchronously and
+    passes poll no timeout. Playwright's own Firefox and WebKit cannot run from Debian's packages, so Chromium
+    stands in, its worker's JSPI hidden before the build's script looks for it."""
+
+    # A worker whose script throws never gives the page a prompt: the test then fails waiting for it.
+    hidden = (
+        "delete WebAssembly.promising; delete WebAssembly.Suspending;"
+        "if (WebAssembly.promising || WebAssembly.Suspending) throw new Error('JSPI could not be hidden');"
+    )
+    routed = []
+
+    def without_jspi(route):
+        routed.append(route.request.url)
+        route.fulfill(
+            body=f"{hidden}\n{route.fetch().text()}",
+            headers={"Content-Type": "text/javascript", **demo.ISOLATION_HEADERS},
+        )
+
+    page.route("**/worker.js", without_jspi)
+    open_pyrepl(page, url)
+    assert len(routed) == 1, routed
+    type_line(page, "import os; os.get_terminal_size().columns == " + str(page.evaluate("window.pipeDemo.term.cols")))
+    wait_for_text(page, "\nTrue\n")
+    wait_for_prompt(page)
+    page.keyboard.type("def g(x):")
+    press(page, "Enter")
+    page.keyboard.type("return x |> str")
+    press(page, "Enter")
+    press(page, "Enter")
+    wait_for_prompt(page)
+    type_line(page, "g(7) * 3")
+    wait_for_text(page, "'777'")
+    type_line(page, "while True: pass")
+    type_line(page, "")
+    page.wait_for_timeout(1000)
+    assert page.evaluate("document.body.dataset.state") == "running", "the loop is running"
+    page.keyboard.press("Control+C")
+    wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
+    wait_for_prompt(page)
+    type_line(page, "input('name? ') |> str.upper")
+    wait_for_text(page, "name? ")
+    page.keyboard.type("pipes")
+    page.keyboard.press("Enter")
+    wait_for_text(page, "'PIPES'")
+    type_line(page, "exit()")
+    page.wait_for_function("document.body.dataset.state === 'exited'", timeout=15_000)
