@@ -82,6 +82,7 @@ CONTENT_TYPES = {
     ".data": "application/octet-stream",
     ".json": "application/json",
     ".py": "text/x-python; charset=utf-8",
+    ".pyc": "application/octet-stream",
     ".zip": "application/zip",
     ".whl": "application/zip",
     ".bin": "application/octet-stream",
@@ -265,8 +266,10 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         for key, value in ISOLATION_HEADERS.items():
             self.send_header(key, value)
-        # A chunk's name holds its content's hash, so a warm visit need not even ask whether it changed.
-        immutable = urllib.parse.urlsplit(self.path).path.startswith(f"/{CHUNKS}/")
+        # A chunk's name holds its content's hash, and the worker asks for the build's files with theirs
+        # (`?v=`, from ASSETS): a warm visit need not even ask whether they changed.
+        address = urllib.parse.urlsplit(self.path)
+        immutable = address.path.startswith(f"/{CHUNKS}/") or "v" in urllib.parse.parse_qs(address.query)
         self.send_header("Cache-Control", "max-age=31536000, immutable" if immutable else "no-cache")
         super().end_headers()
 

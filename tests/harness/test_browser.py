@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -287,6 +288,36 @@ def plain_server(site: Path) -> tuple[http.server.ThreadingHTTPServer, str, list
     return (*serve(functools.partial(handler, directory=str(site))), served)
 
 
+def test_a_warm_visit_to_the_dev_server_asks_again_only_for_what_may_have_changed(browser, site):
+    """The build's files (asked for by their content's hash) and the chunks (named by it) come from the
+    browser's cache without a request; the page, its own scripts and the manifests are revalidated."""
+    asked: list[str] = []
+
+    class Recording(demo.DemoHandler):
+        def send_head(self):
+            asked.append(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+            return super().send_head()
+
+    httpd, address = serve(functools.partial(Recording, directory=str(site)))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(address)
+        wait_for_prompt(page)
+        first = set(asked)
+        asked.clear()
+        page.goto(address)
+        wait_for_prompt(page)
+    finally:
+        context.close()
+        httpd.shutdown()
+    settings = json.loads((site / demo.INTERPRETER).read_text())
+    kept = {settings["entry"], "python.wasm", *settings["files"], *(n for n in first if n.startswith(demo.CHUNKS))}
+    assert kept <= first, first
+    assert not kept & set(asked), sorted(kept & set(asked))
+    assert {"", demo.ENTRY_MODULE, demo.ASSETS, "worker.js"} <= set(asked), sorted(asked)
+
+
 def test_a_first_visit_to_a_plain_host_fetches_each_big_file_once_and_little_else(browser, site):
     """Bytes counted by the server itself, the isolation reload included (docs/explanation/browser-page.md)."""
     httpd, plain_url, _ = plain_server(site)
@@ -386,6 +417,8 @@ def test_a_rebuilt_page_replaces_the_offline_copy_as_a_whole(browser, site, tmp_
         second = page.evaluate("caches.keys()")
         assert len(first) == len(second) == 1 and first != second, (first, second)
         cached = page.evaluate(f"caches.open({json.dumps(second[0])}).then(c => c.keys()).then(k => k.map(r => r.url))")
+        # The build's files are asked for with their content's hash (`?v=`).
+        cached = [url.split("?")[0] for url in cached]
         assert f"{plain_url}python.wasm" in cached and f"{plain_url}interpreter.json" in cached, cached
     finally:
         context.close()

@@ -152,11 +152,12 @@ def test_the_dev_server_answers_a_revalidation_of_a_gzip_copy_with_304(tmp_path,
     assert get(url, **{"Accept-Encoding": "gzip", "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}).status == 200
 
 
-def test_the_dev_server_lets_browsers_keep_chunks_named_by_their_hash(tmp_path, dev_server):
+def test_the_dev_server_lets_browsers_keep_what_is_named_by_its_hash(tmp_path, dev_server):
     (tmp_path / demo.CHUNKS).mkdir()
     (tmp_path / demo.CHUNKS / "editor-6VURU5JB.js").write_text("export const a = 1;\n")
     (tmp_path / "main.js").write_text('import("./chunks/editor-6VURU5JB.js");\n')
     assert "immutable" in get(dev_server(f"{demo.CHUNKS}/editor-6VURU5JB.js")).headers["Cache-Control"]
+    assert "immutable" in get(dev_server("main.js?v=0123456789abcdef")).headers["Cache-Control"]
     assert get(dev_server("main.js")).headers["Cache-Control"] == "no-cache"
 
 

@@ -85,8 +85,16 @@ const interpreter = fetch("interpreter.json").then((response) => {
   return response.json();
 });
 
+// A file's address with its content's hash (assets.json): the dev server lets the browser keep what it fetched
+// at such an address without asking again, and a rebuilt page's files have new addresses.
+async function addressOf(name) {
+  const hash = (await assets)[name]?.sha256;
+  return hash ? `${name}?v=${hash}` : name;
+}
+
 async function fetchCounted(name) {
-  const [response, sizes] = await Promise.all([fetch(name), assets]);
+  const sizes = await assets;
+  const response = await fetch(await addressOf(name));
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const total = sizes[name]?.bytes || Number(response.headers.get("Content-Length")) || 0;
   let received = 0;
@@ -374,12 +382,13 @@ async function load(settings) {
     writeFiles(settings);
     if (pty) makeTerminal();
   });
+  const entry = await addressOf(settings.entry);
   if (!settings.module) {
-    importScripts(settings.entry);
+    importScripts(entry);
     return;
   }
   moduleBuild = true;
-  const { default: createPython } = await import(`./${settings.entry}`);
+  const { default: createPython } = await import(`./${entry}`);
   await createPython(self.Module);
 }
 
