@@ -24,8 +24,6 @@ nox.options.sessions = ["build"]
 
 LINT_TOOLS = ["ruff==0.17.6"]
 PLAYWRIGHT = "playwright==1.65.2"
-# bench-demo weighs the page's files with brotli beside the gzip copies it ships.
-BROTLI = "brotli==1.2.1"
 ACTIONLINT = ".github/actionlint"
 SERIES = (
     [os.environ["PIPE_CPYTHON_VERSION"]]
@@ -290,8 +288,8 @@ def browser_test(session: nox.Session) -> None:
 @nox.session(name="bench-demo")
 def bench_demo(session: nox.Session) -> None:
     """The page beside Pyodide's console: bytes, first prompt, a result, on loopback and at 20 Mbit/s (prints)."""
-    harness(session, "install-deps", "--groups", "browser")
-    session.install("-e", ".", PLAYWRIGHT, BROTLI)
+    harness(session, "install-deps", "--groups", "browser,page")
+    session.install("-e", ".", PLAYWRIGHT)
     site = session.create_tmp() + "/site"
     session.run("python", "-m", "pipe_cpython", "demo", "--output", site)
     session.run("python", "benchmarks/demo_load.py", site, *session.posargs)
@@ -339,6 +337,7 @@ def export_patches(session: nox.Session) -> None:
 @nox.session(tags=["ci"])
 def tests(session: nox.Session) -> None:
     """Unit-test the harness itself (fast, no build)."""
+    harness(session, "install-deps", "--groups", "page")
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 

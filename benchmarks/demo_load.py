@@ -2,9 +2,10 @@
 
 A benchmark, not a test: it prints a table and never fails on its numbers.
 Both pages come from one loopback server, which sends the isolation headers
-and the gzip copies `demo.precompress` writes (Pyodide's files get the same
-treatment), and load in the same headless Chromium, on plain loopback and
-under Chromium's network emulation, each with an empty cache (cold) and
+and the best copy `demo.precompress` writes that the browser takes (brotli:
+Chromium takes it on loopback; Pyodide's files get the same treatment), and
+load in the same headless Chromium, on plain loopback and under Chromium's
+network emulation, each with an empty cache (cold) and
 again in the same browser context (warm). Pyodide's console.html takes its
 terminal library from a CDN; here its URLs point at the same server's
 copies of the same packages, pinned in benchmarks/pyodide-console/.
@@ -15,7 +16,6 @@ Usage (what `nox -s bench-demo` runs): python benchmarks/demo_load.py SITE_DIR [
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import re
 import shutil
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from pipe_cpython.core.cache import Cache, default_root
 from pipe_cpython.web import demo
 
 YARDSTICK = Path(__file__).resolve().parent / "pyodide-console"
@@ -119,7 +120,7 @@ def yardstick_site(root: Path) -> str:
 
     console = root / "console.html"
     console.write_text(CDN_PACKAGE.sub(local_copy, console.read_text()))
-    demo.precompress(root)
+    demo.precompress(root, Cache(default_root()).compressed)
     return json.loads((package / "package.json").read_text())["version"]
 
 
@@ -144,7 +145,8 @@ def load(context, page, url: str, kind: Page) -> Load:
 
     def record(request) -> None:
         sizes = request.sizes()
-        name = request.url.rsplit("/", 1)[-1] or "index.html"
+        # Without the query: the worker asks for the build's files with their content's hash (`?v=`).
+        name = request.url.split("?")[0].rsplit("/", 1)[-1] or "index.html"
         received[name] = received.get(name, 0) + sizes["responseBodySize"] + sizes["responseHeadersSize"]
 
     context.on("requestfinished", record)
@@ -199,18 +201,16 @@ def report(results: dict, names: tuple[str, ...], runs: int) -> None:
 
 
 def codecs(site: Path, files: list[str]) -> None:
-    """What the cold load's files would weigh with brotli (quality 11) against the gzip copies (level 9) the page
-    ships: the codec browsers decode themselves besides gzip."""
-    import brotli
-
-    print("\nThe page's cold-load files, precompressed: gzip -9 (shipped) against brotli -11 (measured only)")
+    """The cold load's files as each copy weighs: gzip's (what the service worker decompresses on a host that
+    compresses nothing) and brotli's (what the dev server sends, as hosts that serve .br copies do)."""
+    assets = json.loads((site / demo.ASSETS).read_text())
+    print("\nThe page's cold-load files, precompressed: gzip -9 against brotli -11")
     totals = [0, 0]
     for name in sorted(files):
-        path = site / name
-        if not path.is_file():
+        entry = assets.get(name)
+        if entry is None:
             continue
-        data = path.read_bytes()
-        packed = (len(gzip.compress(data, 9, mtime=0)), len(brotli.compress(data, quality=11)))
+        packed = tuple(entry.get(codec.name, entry["bytes"]) for codec in (demo.GZIP, demo.BROTLI))
         totals = [total + count for total, count in zip(totals, packed, strict=True)]
         print(f"    {name:<32} {size(packed[0]):>10} {size(packed[1]):>10} {packed[1] / packed[0]:>6.2f}")
     print(f"    {'total':<32} {size(totals[0]):>10} {size(totals[1]):>10} {totals[1] / totals[0]:>6.2f}")
@@ -243,7 +243,7 @@ def main() -> int:
                     print(f"measured {name} on {network.name}", file=sys.stderr, flush=True)
             browser.close()
         httpd.shutdown()
-    print("The demo page beside Pyodide's console, one loopback server (gzip for both), headless Chromium")
+    print("The demo page beside Pyodide's console, one loopback server (brotli copies for both), headless Chromium")
     report(results, names, args.runs)
     codecs(args.site, list(results[(NETWORKS[0].name, "cold")][names[0]][-1].by_file))
     return 0

@@ -567,6 +567,7 @@ def cmd_demo(args, rest):
                 native_python,
                 webstdlib.Form(args.stdlib),
                 tuple(wheel.path for wheel in chosen),
+                plan.cache.compressed,
             )
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")

@@ -8,6 +8,7 @@ Every path in the cache is named here, and only here. Layout::
     src/cpython-X.Y.Z-pristine/    a git worktree of the same tag, without the patches
     build/cpython-X.Y.Z/<target>[-pristine]/   out-of-tree build directories, one per target and flavour
     build/cpython-X.Y.Z/demo/      the assembled browser page
+    compressed/                    brotli copies of the page's files, named by their content's hash
     build/cpython-X.Y.Z/fuzz/      the fuzzer's reports
     build/cpython-X.Y.Z/full-suite/{patched,pristine}/   regrtest-full's logs and JUnit reports
     build/wasm-deps-emscripten-V/  libraries for WebAssembly, shared by every release built with Emscripten V
@@ -87,6 +88,10 @@ class Cache:
 
     def wasm_deps(self, emscripten: str) -> Path:
         return self.root / "build" / f"wasm-deps-emscripten-{emscripten}"
+
+    @property
+    def compressed(self) -> Path:
+        return self.root / "compressed"
 
     @property
     def toolchains(self) -> Path:

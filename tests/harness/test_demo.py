@@ -78,33 +78,43 @@ def test_the_console_says_each_time_it_waits_and_runs_in_main():
     assert "__main__\n" in output and "2\n" in output
 
 
-def test_precompress_keeps_gzip_copies_that_pay_and_lists_every_file(tmp_path):
-    (tmp_path / "vendor").mkdir()
+def test_precompress_keeps_copies_that_pay_and_lists_every_file(tmp_path):
+    site, memo = tmp_path / "site", tmp_path / "memo"
+    (site / "vendor").mkdir(parents=True)
     script = b"console.log('pipes');\n" * 2000
     noise = os.urandom(50_000)
-    (tmp_path / "vendor" / "lib.js").write_bytes(script)
-    (tmp_path / "python.data").write_bytes(noise)
-    (tmp_path / "_headers").write_text("/*\n")
-    assets = demo.precompress(tmp_path)
-    assert assets == json.loads((tmp_path / demo.ASSETS).read_text())
+    (site / "vendor" / "lib.js").write_bytes(script)
+    (site / "python.data").write_bytes(noise)
+    (site / "_headers").write_text("/*\n")
+    assets = demo.precompress(site, memo)
+    assert assets == json.loads((site / demo.ASSETS).read_text())
     js = assets["vendor/lib.js"]
     assert js["bytes"] == len(script) and js["type"] == "text/javascript"
-    assert gzip.decompress((tmp_path / "vendor" / "lib.js.gz").read_bytes()) == script
-    assert js["gzip"] == (tmp_path / "vendor" / "lib.js.gz").stat().st_size
+    assert gzip.decompress((site / "vendor" / "lib.js.gz").read_bytes()) == script
+    assert js["gzip"] == (site / "vendor" / "lib.js.gz").stat().st_size
+    unpacked = subprocess.run(["brotli", "-d", "-c", site / "vendor" / "lib.js.br"], capture_output=True, check=True)
+    assert unpacked.stdout == script and js["br"] == (site / "vendor" / "lib.js.br").stat().st_size
     sha256 = hashlib.sha256(noise).hexdigest()[:16]
     assert assets["python.data"] == {"bytes": len(noise), "type": "application/octet-stream", "sha256": sha256}
-    # (gzip would not pay for it)
-    assert not (tmp_path / "python.data.gz").exists()
+    # (no codec would pay for it)
+    assert not (site / "python.data.gz").exists() and not (site / "python.data.br").exists()
     assert "_headers" not in assets
+    # Brotli's best quality is slow: what it compressed once, it finds in the memo (here, a planted copy).
+    kept = memo / f"{hashlib.sha256(script).hexdigest()}.br"
+    assert kept.is_file()
+    kept.write_bytes(b"planted")
+    assert demo.compress(demo.BROTLI, script, memo) == b"planted"
 
 
-def test_gzip_is_accepted_unless_refused():
-    assert demo.accepts_gzip("gzip, deflate, br, zstd")
-    assert demo.accepts_gzip("br;q=1.0, gzip;q=0.8")
-    assert demo.accepts_gzip("*")
-    assert not demo.accepts_gzip("")
-    assert not demo.accepts_gzip("br, gzip;q=0")
-    assert not demo.accepts_gzip("identity")
+def test_a_codec_is_accepted_unless_refused():
+    assert demo.accepts(demo.GZIP, "gzip, deflate, br, zstd")
+    assert demo.accepts(demo.BROTLI, "gzip, deflate, br, zstd")
+    assert demo.accepts(demo.GZIP, "br;q=1.0, gzip;q=0.8")
+    assert demo.accepts(demo.GZIP, "*")
+    assert not demo.accepts(demo.GZIP, "")
+    assert not demo.accepts(demo.GZIP, "br, gzip;q=0")
+    assert not demo.accepts(demo.BROTLI, "gzip, deflate")
+    assert not demo.accepts(demo.GZIP, "identity")
 
 
 @pytest.fixture
@@ -126,10 +136,13 @@ def get(url: str, **headers: str):
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers))
 
 
-def test_the_dev_server_sends_the_gzip_copy_to_who_takes_it(tmp_path, dev_server):
+def test_the_dev_server_sends_the_best_copy_the_browser_takes(tmp_path, dev_server):
     script = b"let pipe = 1;\n" * 5000
     (tmp_path / "main.js").write_bytes(script)
     url = dev_server("main.js")
+    best = get(url, **{"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert best.headers["Content-Encoding"] == "br"
+    assert subprocess.run(["brotli", "-d", "-c"], input=best.read(), capture_output=True).stdout == script
     packed = get(url, **{"Accept-Encoding": "gzip"})
     assert packed.headers["Content-Encoding"] == "gzip"
     assert packed.headers["Content-Type"] == "text/javascript"
