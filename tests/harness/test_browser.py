@@ -209,9 +209,8 @@ def test_no_ctrl_c_is_lost(page, url):
     wait_for_text(page, f"\n{presses}\n>>>")
 
 
-def test_ctrl_c_interrupts_running_code(page, url):
-    page.goto(url)
-    page.click("#terminal")
+def interrupt_a_running_loop(page) -> None:
+    """`while True: pass` run, seen running, and interrupted by Ctrl-C, to the next prompt."""
     type_line(page, "while True: pass")
     type_line(page, "")
     page.wait_for_timeout(1000)
@@ -219,6 +218,12 @@ def test_ctrl_c_interrupts_running_code(page, url):
     page.keyboard.press("Control+C")
     wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
     wait_for_prompt(page)
+
+
+def test_ctrl_c_interrupts_running_code(page, url):
+    page.goto(url)
+    page.click("#terminal")
+    interrupt_a_running_loop(page)
     type_line(page, "'still alive' |> len")
     wait_for_text(page, "\n11\n>>>")
 
@@ -1052,13 +1057,7 @@ def test_pyrepl_runs_where_the_browser_has_no_jspi(page, url):
     wait_for_prompt(page)
     type_line(page, "g(7) * 3")
     wait_for_text(page, "'777'")
-    type_line(page, "while True: pass")
-    type_line(page, "")
-    page.wait_for_timeout(1000)
-    assert page.evaluate("document.body.dataset.state") == "running", "the loop is running"
-    page.keyboard.press("Control+C")
-    wait_for_text(page, "KeyboardInterrupt", timeout=15_000)
-    wait_for_prompt(page)
+    interrupt_a_running_loop(page)
     type_line(page, "input('name? ') |> str.upper")
     wait_for_text(page, "name? ")
     page.keyboard.type("pipes")
