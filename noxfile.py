@@ -290,9 +290,10 @@ def bench_demo(session: nox.Session) -> None:
     """The page beside Pyodide's console: bytes, first prompt, a result, on loopback and at 20 Mbit/s (prints)."""
     harness(session, "install-deps", "--groups", "browser,page")
     session.install("-e", ".", PLAYWRIGHT)
-    site = session.create_tmp() + "/site"
+    site, whole = session.create_tmp() + "/site", session.create_tmp() + "/whole"
     session.run("python", "-m", "pipe_cpython", "demo", "--output", site)
-    session.run("python", "benchmarks/demo_load.py", site, *session.posargs)
+    session.run("python", "-m", "pipe_cpython", "demo", "--output", whole, "--stdlib-at-start")
+    session.run("python", "benchmarks/demo_load.py", site, "--whole", whole, *session.posargs)
 
 
 @nox.session(name="rebase-patches", python=False)

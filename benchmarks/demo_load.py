@@ -10,7 +10,12 @@ again in the same browser context (warm). Pyodide's console.html takes its
 terminal library from a CDN; here its URLs point at the same server's
 copies of the same packages, pinned in benchmarks/pyodide-console/.
 
-Usage (what `nox -s bench-demo` runs): python benchmarks/demo_load.py SITE_DIR [--runs N]
+Then the first import of modules people use in a REPL, one after another in
+one session of the page, beside the same page with its whole stdlib loaded
+at start (`demo --stdlib-at-start`), on both links.
+
+Usage (what `nox -s bench-demo` runs):
+    python benchmarks/demo_load.py SITE_DIR [--whole WHOLE_SITE_DIR] [--runs N]
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ CDN_PACKAGE = re.compile(r'https://[^"\s]+/npm/(?P<name>[\w.-]+)@(?P<version>[\w
 # these many seconds.
 TARGET_BYTES_OF_PYODIDE = 0.5
 TARGET_PROMPT_S = {"loopback": 0.7, "20 Mbit/s, 40 ms": 2.0}
+# Modules people import at a REPL, in the order the first-imports table imports them (pydoc: what help() imports).
+FIRST_IMPORTS = (
+    "json", "re", "collections", "dataclasses", "datetime", "statistics", "fractions", "decimal", "random",
+    "typing", "enum", "pathlib", "textwrap", "itertools", "functools", "asyncio", "email.message", "unittest",
+    "pydoc",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -126,13 +137,8 @@ def yardstick_site(root: Path) -> str:
 
 def measure(browser, url: str, page_kind: Page, network: Network) -> tuple[Load, Load]:
     """A cold load in a fresh context, then a warm one in the same context."""
-    context = browser.new_context()
+    context, page = open_context(browser, network)
     try:
-        page = context.new_page()
-        if network.conditions:
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.emulateNetworkConditions", network.conditions)
         cold = load(context, page, url, page_kind)
         warm = load(context, page, url, page_kind)
     finally:
@@ -162,6 +168,66 @@ def load(context, page, url: str, kind: Page) -> Load:
     page.wait_for_timeout(200)  # late requests (source maps, icons) still count
     context.remove_listener("requestfinished", record)
     return Load(received, prompt, result)
+
+
+def open_context(browser, network: Network):
+    context = browser.new_context()
+    page = context.new_page()
+    if network.conditions:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", network.conditions)
+    return context, page
+
+
+@dataclass
+class Import:
+    seconds: float  # from Enter to the line the import's statement prints
+    bytes: int  # over the wire meanwhile
+
+
+def first_imports(browser, url: str, network: Network) -> tuple[Load, dict[str, Import]]:
+    """The page's basic console (keys typed at speed are a paste to PyREPL; the imports cost the same) loaded
+    cold, then each of FIRST_IMPORTS imported once, in order, in that session."""
+    context, page = open_context(browser, network)
+    received = [0]
+
+    def record(request) -> None:
+        sizes = request.sizes()
+        received[0] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+    try:
+        context.on("requestfinished", record)
+        start = time.perf_counter()
+        page.goto(url + "?repl=basic")
+        page.wait_for_function(PIPE_READY, timeout=TIMEOUT_MS)
+        load = Load({"all files": received[0]}, time.perf_counter() - start, 0.0)
+        page.click("body")
+        imports = {}
+        for module in FIRST_IMPORTS:
+            before = received[0]
+            page.keyboard.type(f"import {module}; print('imported', {module!r})")
+            start = time.perf_counter()
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"window.pipeDemo.screenText().includes('imported {module}')", timeout=TIMEOUT_MS)
+            imports[module] = Import(time.perf_counter() - start, received[0] - before)
+    finally:
+        context.close()
+    return load, imports
+
+
+def report_imports(results: dict[tuple[str, str], tuple[Load, dict[str, Import]]]) -> None:
+    print("\nFirst imports, in this order in one session of the basic console: seconds from Enter to the module's line")
+    print("printed (and what it fetched), the page as built (each module beyond its core fetched at first import)")
+    print("beside the same page with its whole stdlib loaded at start (demo --stdlib-at-start)")
+
+    def row(label: str, cells: list[str]) -> None:
+        print(" | ".join([f"{label:<28}", *(f"{cell:>30}" for cell in cells)]))
+
+    row("", [f"{site}, {network}" for site, network in results])
+    row("before the first prompt", [f"{size(load.bytes)}, {load.prompt:.2f} s" for load, _ in results.values()])
+    for module in FIRST_IMPORTS:
+        row(f"import {module}", [f"{i[module].seconds:.2f} s ({size(i[module].bytes)})" for _, i in results.values()])
 
 
 def median(loads: list[Load], field: str) -> float:
@@ -219,6 +285,7 @@ def codecs(site: Path, files: list[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path, help="the assembled demo directory (nox -s demo -- --output DIR)")
+    parser.add_argument("--whole", type=Path, help="the same page with its whole stdlib at start, for first imports")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
@@ -226,6 +293,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as root_dir:
         root = Path(root_dir)
         shutil.copytree(args.site, root / "pipe")
+        sites = {"as built": "pipe/"}
+        if args.whole:
+            shutil.copytree(args.whole, root / "whole")
+            sites["whole stdlib"] = "whole/"
         pyodide_version = yardstick_site(root / "pyodide")
         names = (*(page.name for page in PAGES[:-1]), f"Pyodide {pyodide_version} console")
         httpd = demo.server(root, port=0)
@@ -241,11 +312,17 @@ def main() -> int:
                         results.setdefault((network.name, "cold"), {}).setdefault(name, []).append(cold)
                         results.setdefault((network.name, "warm"), {}).setdefault(name, []).append(warm)
                     print(f"measured {name} on {network.name}", file=sys.stderr, flush=True)
+            imports = {
+                (site, network.name): first_imports(browser, base + path, network)
+                for network in NETWORKS
+                for site, path in sites.items()
+            }
             browser.close()
         httpd.shutdown()
     print("The demo page beside Pyodide's console, one loopback server (brotli copies for both), headless Chromium")
     report(results, names, args.runs)
     codecs(args.site, list(results[(NETWORKS[0].name, "cold")][names[0]][-1].by_file))
+    report_imports(imports)
     return 0
 
 

@@ -199,6 +199,12 @@ def parser() -> argparse.ArgumentParser:
         help="ship the stdlib as bytecode (upstream's, quick to import) or as sources (a third smaller, "
         "compiled in the browser at first import)",
     )
+    demo_step.add_argument(
+        "--stdlib-at-start",
+        action="store_true",
+        help="load the whole stdlib before the first prompt, where the page otherwise fetches each module beyond "
+        "its core at first import (3.14; the 3.11 and 3.13 pages always load it whole)",
+    )
     fuzz_step = step(
         "fuzz",
         cmd_fuzz,
@@ -568,6 +574,7 @@ def cmd_demo(args, rest):
                 webstdlib.Form(args.stdlib),
                 tuple(wheel.path for wheel in chosen),
                 plan.cache.compressed,
+                args.stdlib_at_start,
             )
     if args.output:
         log.info(f"static copy ready in {output}: serve it with the headers listed in {output / '_headers'}")

@@ -181,11 +181,13 @@ def assemble(
     form: webstdlib.Form = webstdlib.Form.BYTECODE,
     wheels: tuple[Path, ...] = (),
     compressed: Path | None = None,
+    stdlib_at_start: bool = False,
 ) -> Path:
     """Copy the page (its scripts bundled), its terminal library and the browser build into `output`, with the
     stdlib image made from `lib` in `form`, compiled where needed by the native build of the same tree, and
     `wheels` in wheels/ for the console to install (worker.js finds them in ASSETS); brotli's copies are kept in
-    `compressed`."""
+    `compressed`. A page that writes the stdlib's zip itself puts only its core there, and fetches the rest on
+    import, unless `stdlib_at_start`."""
     files = interpreter_files(series)
     missing = [name for name in files if not (browser_build / name).exists()]
     if missing:
@@ -208,7 +210,8 @@ def assemble(
         if name != "python.data":  # repacked below
             shutil.copy2(browser_build / name, staging / name)
     image = webstdlib.Image(lib, native_python, form)
-    lazy = series.stdlib is StdlibDelivery.ZIP
+    writes_zip = series.stdlib is StdlibDelivery.ZIP
+    lazy = writes_zip and not stdlib_at_start
     # What the console imports to reach its prompt and answer a Tab: the core of a page that fetches the rest
     # on import, and what stays bytecode in a page of sources.
     hot = (
@@ -220,9 +223,10 @@ def assemble(
         image = dataclasses.replace(image, hot=hot)
         log.detail(f"the stdlib bundle keeps {len(hot)} modules as bytecode: {' '.join(sorted(hot))}")
     console = {Path(name).with_suffix(".pyc").name: webstdlib.bytecode(native_python, PAGE / name) for name in CONSOLE}
-    if lazy:
-        left_out, placement = webstdlib.place(browser_build, staging, image, console, hot)
-        log.detail(f"the page's stdlib core: {len(hot)} modules: {' '.join(sorted(hot))}")
+    if writes_zip:
+        left_out, placement = webstdlib.place(browser_build, staging, image, console, hot if lazy else None)
+        if lazy:
+            log.detail(f"the page's stdlib core: {len(hot)} modules: {' '.join(sorted(hot))}")
     else:
         left_out = webstdlib.repack(browser_build, series.entry_point, staging, image, console)
         placement = None

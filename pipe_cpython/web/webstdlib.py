@@ -179,13 +179,13 @@ class Placement:
 
 
 def place(
-    build: Path, output: Path, image: Image, beside_os: dict[str, bytes], core: frozenset[str]
+    build: Path, output: Path, image: Image, beside_os: dict[str, bytes], core: frozenset[str] | None
 ) -> tuple[list[str], Placement]:
     """Write the page's stdlib into `output` for a build whose page writes it into its file system: the `core`
-    sources' modules (`json/decoder.py`) in the zip on sys.path, every other module in UNITS_DIR, one unit per
-    top-level package or module, listed in MANIFEST (read by wasm/demo/pipe_stdlib.py, which fetches a unit when
-    one of its modules is first imported); `beside_os` goes beside them, in the stdlib's directory. Returns what
-    EXCLUDED left out, and where each file goes."""
+    sources' modules (`json/decoder.py`; None: all of them) in the zip on sys.path, every other module in
+    UNITS_DIR, one unit per top-level package or module, listed in MANIFEST (read by wasm/demo/pipe_stdlib.py,
+    which fetches a unit when one of its modules is first imported); `beside_os` goes beside them, in the
+    stdlib's directory. Returns what EXCLUDED left out, and where each file goes."""
     zips = sorted(build.glob("python3.*.zip"))
     if len(zips) != 1:
         raise HarnessError(
@@ -208,14 +208,14 @@ def place(
     return left_out, Placement(files, (f"{stdlib_dir}/lib-dynload",))
 
 
-def split(bundle: bytes, core: frozenset[str]) -> tuple[bytes, dict[str, bytes], dict]:
-    """The bundle's `core` modules as a zip, and the others as units (name: bytes) with their manifest:
+def split(bundle: bytes, core: frozenset[str] | None) -> tuple[bytes, dict[str, bytes], dict]:
+    """The bundle's `core` modules (None: all) as a zip, and the others as units (name: bytes) with their manifest:
     {"modules": {module: (unit, offset, length, form, is_package, path)}}."""
     core_zip, units, modules = io.BytesIO(), {}, {}
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive, zipfile.ZipFile(core_zip, "w") as kept:
         for info in archive.infolist():
             path, form = info.filename.rsplit(".", 1)
-            if f"{path}.py" in core:
+            if core is None or f"{path}.py" in core:
                 # Stored: the page's compressed copies then take the zip whole, across modules (3.14.7's core: 765 kB
                 # deflated member by member, 548 kB stored and brotli'd, 725 kB stored and gzipped).
                 kept.writestr(info, archive.read(info), zipfile.ZIP_STORED)

@@ -644,6 +644,25 @@ def test_modules_beyond_the_core_are_fetched_as_imported_and_a_module_the_page_l
     wait_for_text(page, "&lt;|&gt;")
 
 
+def test_a_page_with_its_whole_stdlib_at_start_fetches_nothing_at_import(page, site, tmp_path_factory):
+    lazy_stdlib(site)
+    output = tmp_path_factory.mktemp("whole") / "site"
+    assemble = [sys.executable, "-m", "pipe_cpython", "demo", "--stdlib-at-start", "--output", str(output)]
+    result = subprocess.run(assemble, cwd=PROJECT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not list((output / demo.webstdlib.UNITS_DIR).iterdir())
+    with served(output) as address:
+        requests = []
+        page.on("request", lambda request: requests.append(request.url.removeprefix(address)))
+        page.goto(address)
+        page.click("#terminal")
+        type_line(page, "import html.entities, statistics, asyncio, nosuchmodule")
+        wait_for_text(page, "ModuleNotFoundError: No module named 'nosuchmodule'")
+        type_line(page, "[1, 2, 6] |> statistics.mean")
+        wait_for_text(page, "\n3\n")
+    assert not [r for r in requests if r.startswith(demo.webstdlib.UNITS_DIR + "/")], requests
+
+
 def test_a_unit_that_cannot_be_fetched_is_an_import_error_with_its_url_and_status(page, site, tmp_path):
     lazy_stdlib(site)
     broken = tmp_path / "site"

@@ -129,6 +129,12 @@ def test_split_puts_a_package_in_one_unit_and_marks_its_init_as_the_package():
     }
 
 
+def test_split_without_a_core_keeps_every_module_in_the_zip_and_fetches_none():
+    files = {"email/__init__.pyc": b"I", "json/__init__.pyc": b"J", "re.pyc": b"R"}
+    core, units, manifest = webstdlib.split(zipped(files), None)
+    assert contents(core) == files and units == {} and manifest == {"modules": {}}
+
+
 def test_a_zip_build_without_its_zip_says_how_to_make_it(tree_and_bundle, tmp_path):
     lib, _ = tree_and_bundle
     with pytest.raises(HarnessError, match="one stdlib zip"):
