@@ -994,6 +994,22 @@ def test_pyrepl_paste_mode_f3_input_and_exit(page, url):
     page.wait_for_function("document.body.dataset.state === 'exited'", timeout=15_000)
 
 
+def test_pyrepl_f2_shows_the_history_and_ctrl_d_ends_the_repl(page, url):
+    open_pyrepl(page, url)
+    type_line(page, "first = 1 |> str")
+    wait_for_prompt(page)
+    type_line(page, "second = first |> len")
+    wait_for_prompt(page)
+    press(page, "F2")  # Emscripten's pager prints the history whole, without prompts, for copying
+    wait_for_text(page, ">>> first = 1 |> str\nsecond = first |> len")
+    wait_for_prompt(page)
+    type_line(page, "second")
+    wait_for_text(page, "\n1\n")
+    wait_for_prompt(page)
+    press(page, "Control+D")  # at an empty prompt: the end of input, as on a laptop
+    page.wait_for_function("document.body.dataset.state === 'exited'", timeout=15_000)
+
+
 def test_pyrepl_resize_reaches_python(page, url):
     open_pyrepl(page, url)
     page.set_viewport_size({"width": 700, "height": 500})
