@@ -9,8 +9,8 @@ time to enter the chroot alone is measured too and shown beside it. The WASI
 interpreter runs under wasmtime (its CLI, or its PyPI package), on the host.
 
 Then the node build's variants side by side: upstream's default (-O3), the
-same compiled with -Os, and the dynamic-linking build that loads C-extension
-wheels: python.wasm's size, start-up, a compute loop timed inside the
+same compiled with -Os and with -Oz, and the dynamic-linking build that loads
+C-extension wheels: python.wasm's size, start-up, a compute loop timed inside the
 interpreter (medians of --runs), and the conformance suite, each with its
 ratio to the default build.
 """
@@ -27,7 +27,6 @@ from pathlib import Path
 from common import PROJECT, harness, paths, seconds
 
 CONFORMANCE = PROJECT / "tests" / "conformance" / "run.py"
-VARIANTS = ("default", "os", "dynamic")
 # Interpreter work without I/O or start-up: arithmetic, a dict, a sort, method calls, the pipe itself.
 COMPUTE = (
     "import time; t = time.perf_counter(); sum(i * i for i in range(1_000_000)); "
@@ -126,12 +125,17 @@ def main() -> int:
     return 0
 
 
+def node_variants(version: list[str]) -> dict[str, str]:
+    """The node build's variants, by their --variant name: the targets `paths` lists (emscripten-node-os, ...)."""
+    names = [name for name in paths(version)["builds"] if name.startswith("emscripten-node")]
+    return {name.removeprefix("emscripten-node").lstrip("-") or "default": name for name in names}
+
+
 def compare_variants(version: list[str], runs: int) -> None:
     """The node build's variants side by side: size, start-up, compute, the suite; ratios to the default."""
     rows = {}
-    for variant in VARIANTS:
+    for variant, name in node_variants(version).items():
         harness("build-wasm", *version, "--variant", variant)
-        name = "emscripten-node" + ("" if variant == "default" else f"-{variant}")
         build = paths(version)["builds"][name]["patched"]
         data = (Path(build["directory"]) / "python.wasm").read_bytes()
         command = build["command"]
