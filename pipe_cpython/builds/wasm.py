@@ -72,9 +72,11 @@ class Variant(enum.Enum):
 
     DEFAULT = ("", "", ())
     DYNAMIC = ("dynamic", "dynamic linking", ("--enable-wasm-dynamic-linking",))
-    # OPT is configure's default with -O3 swapped for -Os (configure prepends -DNDEBUG itself).
-    SIZE = ("os", "-Os", ("OPT=-g -Os -Wall",))
-    SMALLEST = ("oz", "-Oz", ("OPT=-g -Oz -Wall",))
+    # OPT is configure's default with -O3 swapped for -Os (configure prepends -DNDEBUG itself). The page's build:
+    # without CPython's test modules (_testcapi and friends, 0.57 MB of 3.14's objects), which only its test
+    # suite imports, as configure leaves them out of 3.11's and 3.13's browser target by itself.
+    SIZE = ("os", "-Os", ("OPT=-g -Os -Wall", "--disable-test-modules"))
+    SMALLEST = ("oz", "-Oz", ("OPT=-g -Oz -Wall", "--disable-test-modules"))
 
     def __init__(self, key: str, label: str, configure_args: tuple[str, ...]) -> None:
         self.key = key
