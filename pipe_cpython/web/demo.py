@@ -137,6 +137,8 @@ def install_npm_packages(directory: Path, what: str) -> Path:
 def bundle_scripts(modules: Path, output: Path) -> None:
     """Write the page's scripts into `output` as the browser gets them (ENTRY_MODULE, WORKER_SCRIPTS), with esbuild."""
     esbuild = modules / ".bin" / "esbuild"
+    # esbuild runs in the page's directory: a relative `output` would land there.
+    output = output.resolve()
     common = ["--minify", "--sourcemap", "--target=es2020", "--log-level=warning"]
     chunks = f"--chunk-names={CHUNKS}/[name]-[hash]"
     runs = [

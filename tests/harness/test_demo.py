@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -216,7 +217,9 @@ def test_the_pages_modules_import_only_those_listed_before_them():
 def test_the_page_ships_its_scripts_bundled_with_each_repls_own_part_on_demand(tmp_path):
     """main.js holds the modules every page runs; the basic console's editor and PyREPL's pty come as chunks
     main.js fetches when that REPL starts; the workers stay scripts of their own."""
-    demo.bundle_scripts(demo.install_npm_packages(demo.PAGE, "xterm.js"), tmp_path)
+    # Given as a relative path, as `demo --output site` gives it.
+    with contextlib.chdir(tmp_path):
+        demo.bundle_scripts(demo.install_npm_packages(demo.PAGE, "xterm.js"), Path("."))
     # What every page loads: main.js and the chunks it imports statically (code it shares with the on-demand ones).
     main = (tmp_path / demo.ENTRY_MODULE).read_text()
     static = {tmp_path / name for name in re.findall(r'from"\./([^"]+)"', main)}
