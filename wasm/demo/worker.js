@@ -74,9 +74,11 @@ function progress(file, received, total) {
 
 // The page's files and their sizes (assets.json, written with the page): a compressed response's
 // Content-Length is of the compressed bytes, and the stream gives the bytes it decompressed.
+let shipped = {}; // assets.json, once it has arrived
 const assets = fetch("assets.json")
   .then((response) => (response.ok ? response.json() : {}))
-  .catch(() => ({}));
+  .catch(() => ({}))
+  .then((sizes) => (shipped = sizes));
 
 // How to start the page's build (interpreter.json, written with the page): its entry point, classic script
 // or ES module, and which of the page's files to write where in its file system before it starts.
@@ -87,14 +89,14 @@ const interpreter = fetch("interpreter.json").then((response) => {
 
 // A file's address with its content's hash (assets.json): the dev server lets the browser keep what it fetched
 // at such an address without asking again, and a rebuilt page's files have new addresses.
-async function addressOf(name) {
-  const hash = (await assets)[name]?.sha256;
+function addressOf(name) {
+  const hash = shipped[name]?.sha256;
   return hash ? `${name}?v=${hash}` : name;
 }
 
 async function fetchCounted(name) {
   const sizes = await assets;
-  const response = await fetch(await addressOf(name));
+  const response = await fetch(addressOf(name));
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const total = sizes[name]?.bytes || Number(response.headers.get("Content-Length")) || 0;
   let received = 0;
@@ -191,7 +193,8 @@ function fetchNow(url) {
   let status = 0;
   let body = new Uint8Array(0);
   try {
-    request.open("GET", url, false);
+    // assets.json has arrived: the interpreter runs only once the page's files are in.
+    request.open("GET", addressOf(url), false);
     request.responseType = "arraybuffer";
     request.send();
     status = request.status;
@@ -382,7 +385,8 @@ async function load(settings) {
     writeFiles(settings);
     if (pty) makeTerminal();
   });
-  const entry = await addressOf(settings.entry);
+  await assets;
+  const entry = addressOf(settings.entry);
   if (!settings.module) {
     importScripts(entry);
     return;
