@@ -326,6 +326,7 @@ def test_a_warm_visit_to_the_dev_server_asks_again_only_for_what_may_have_change
     assert kept <= first, first
     assert not kept & set(asked), sorted(kept & set(asked))
     assert {"", demo.ENTRY_MODULE, demo.ASSETS, "worker.js"} <= set(asked), sorted(asked)
+    assert asked.count(demo.INTERPRETER) == 1, sorted(asked)  # read by the page, handed to the worker
 
 
 def test_a_first_visit_to_a_plain_host_fetches_each_big_file_once_and_little_else(browser, site):

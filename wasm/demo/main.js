@@ -54,15 +54,21 @@ for (const button of document.querySelectorAll("[data-example]")) {
   });
 }
 
-// "pyrepl" or "basic": what interpreter.json offers, where the page can share memory, unless ?repl=basic.
-async function chooseRepl() {
-  if (!canShareMemory() || new URLSearchParams(location.search).get("repl") === "basic") return "basic";
+// interpreter.json: how the worker starts the build, and the REPL the page offers; null where it cannot be read
+// (the worker then reads it itself, and says why it could not).
+async function readSettings() {
   try {
     const response = await fetch("interpreter.json");
-    return response.ok ? ((await response.json()).repl ?? "basic") : "basic";
+    return response.ok ? await response.json() : null;
   } catch {
-    return "basic";
+    return null;
   }
+}
+
+// "pyrepl" or "basic": what interpreter.json offers, where the page can share memory, unless ?repl=basic.
+function chooseRepl(settings) {
+  if (!canShareMemory() || new URLSearchParams(location.search).get("repl") === "basic") return "basic";
+  return settings?.repl ?? "basic";
 }
 
 const REPL_NOTES = {
@@ -99,7 +105,8 @@ function start(isolation, repl) {
 
 isolate().then(async (isolation) => {
   if (isolation === "reloading") return;
-  const repl = await chooseRepl();
+  state.settings = await readSettings();
+  const repl = chooseRepl(state.settings);
   try {
     await openTerminal({ lineEditor: repl === "basic" });
   } catch (error) {

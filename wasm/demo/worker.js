@@ -81,11 +81,16 @@ const assets = fetch("assets.json")
   .then((sizes) => (shipped = sizes));
 
 // How to start the page's build (interpreter.json, written with the page): its entry point, classic script
-// or ES module, and which of the page's files to write where in its file system before it starts.
-const interpreter = fetch("interpreter.json").then((response) => {
-  if (!response.ok) throw new Error(`interpreter.json: HTTP ${response.status}`);
-  return response.json();
-});
+// or ES module, and which of the page's files to write where in its file system before it starts. The page
+// hands it over with "start" where it has read it already (one request fewer, for each replay too).
+let interpreter = null;
+
+function readSettings() {
+  return fetch("interpreter.json").then((response) => {
+    if (!response.ok) throw new Error(`interpreter.json: HTTP ${response.status}`);
+    return response.json();
+  });
+}
 
 // A file's address with its content's hash (assets.json): the dev server lets the browser keep what it fetched
 // at such an address without asking again, and a rebuilt page's files have new addresses.
@@ -415,6 +420,7 @@ self.onmessage = (event) => {
       delete self.Module.stdout;
       delete self.Module.stderr;
     }
+    interpreter = message.settings ? Promise.resolve(message.settings) : readSettings();
     files = fetchFiles(message.wheels || []);
     files.catch(() => {}); // reported by instantiateCounted, which awaits it
     interpreter.then(load).catch((error) => postMessage({ type: "fatal", text: `the interpreter did not load: ${error.message}` }));

@@ -46,7 +46,7 @@ export function startInterpreter(slave = null, shared = []) {
   inputBytes = new Uint8Array(inputBuffer, 8);
   signal = new Uint8Array(signalBuffer);
   worker = newWorker();
-  const message = { type: "start", inputBuffer, signalBuffer, wheels: WHEEL_URLS };
+  const message = { type: "start", inputBuffer, signalBuffer, wheels: WHEEL_URLS, settings: state.settings };
   if (slave) message.pty = linkPty(slave, shared);
   worker.postMessage(message);
 }
@@ -120,7 +120,7 @@ export function startReplay() {
   if (worker) worker.terminate();
   state.replayed = false;
   worker = newWorker();
-  worker.postMessage({ type: "start", replay: state.session.slice(), wheels: WHEEL_URLS });
+  worker.postMessage({ type: "start", replay: state.session.slice(), wheels: WHEEL_URLS, settings: state.settings });
 }
 
 function newWorker() {
