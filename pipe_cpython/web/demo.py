@@ -315,7 +315,8 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         # A chunk's name holds its content's hash, and the worker asks for the build's files with theirs
         # (`?v=`, from ASSETS): a warm visit need not even ask whether they changed.
         address = urllib.parse.urlsplit(self.path)
-        immutable = address.path.startswith(f"/{CHUNKS}/") or "v" in urllib.parse.parse_qs(address.query)
+        # (A page may be served from a folder of the root, as bench-demo serves two.)
+        immutable = f"/{CHUNKS}/" in address.path or "v" in urllib.parse.parse_qs(address.query)
         self.send_header("Cache-Control", "max-age=31536000, immutable" if immutable else "no-cache")
         super().end_headers()
 

@@ -171,6 +171,9 @@ def test_the_dev_server_lets_browsers_keep_what_is_named_by_its_hash(tmp_path, d
     (tmp_path / demo.CHUNKS / "editor-6VURU5JB.js").write_text("export const a = 1;\n")
     (tmp_path / "main.js").write_text('import("./chunks/editor-6VURU5JB.js");\n')
     assert "immutable" in get(dev_server(f"{demo.CHUNKS}/editor-6VURU5JB.js")).headers["Cache-Control"]
+    (tmp_path / "pipe" / demo.CHUNKS).mkdir(parents=True)
+    (tmp_path / "pipe" / demo.CHUNKS / "main-X7.js").write_text("export const b = 2;\n")
+    assert "immutable" in get(dev_server(f"pipe/{demo.CHUNKS}/main-X7.js")).headers["Cache-Control"]
     assert "immutable" in get(dev_server("main.js?v=0123456789abcdef")).headers["Cache-Control"]
     assert get(dev_server("main.js")).headers["Cache-Control"] == "no-cache"
 
