@@ -62,10 +62,14 @@ def test_each_emscripten_variant_has_a_build_directory_and_arguments_of_its_own(
     }  # fmt: skip
     assert "--enable-wasm-dynamic-linking" in arguments[wasm.Variant.DYNAMIC]
     assert "OPT=-g -Os -Wall" in arguments[wasm.Variant.SIZE]
+    assert "OPT=-g -Oz -Wall" in arguments[wasm.Variant.SMALLEST]
+    # The page's builds leave CPython's test modules out; the others keep them for the test suite.
+    assert all("--disable-test-modules" in arguments[v] for v in (wasm.Variant.SIZE, wasm.Variant.SMALLEST))
+    assert "--disable-test-modules" not in arguments[wasm.Variant.DEFAULT]
     assert not any("dynamic" in a or "OPT=" in a for a in arguments[wasm.Variant.DEFAULT])
     directories = {target.directory for target in targets.EMSCRIPTEN.values()}
     assert directories == {
-        f"wasm-{platform}{suffix}" for platform in ("node", "browser") for suffix in ("", "-dynamic", "-os")
+        f"wasm-{platform}{suffix}" for platform in ("node", "browser") for suffix in ("", "-dynamic", "-os", "-oz")
     }
     assert targets.emscripten("node", wasm.Variant.DYNAMIC).label == "WebAssembly, node, dynamic linking"
     with pytest.raises(HarnessError, match="no wasi build"):
@@ -77,7 +81,7 @@ def test_3_14_builds_once_for_node_and_browser_and_always_links_dynamically():
     series = profiles.profile("3.14").emscripten
     plan = types.SimpleNamespace(emscripten_profile=series)
     names = {(t.platform, t.variant): t.directory_name(plan) for t in targets.EMSCRIPTEN.values()}
-    assert set(names.values()) == {"wasm", "wasm-os"}
+    assert set(names.values()) == {"wasm", "wasm-os", "wasm-oz"}
     assert names["node", wasm.Variant.DYNAMIC] == names["browser", wasm.Variant.DEFAULT] == "wasm"
     for variant in wasm.Variant:
         arguments = wasm.configure_arguments(series, "node", "x86_64-pc-linux-gnu", Path("/py"), Path("/p"), variant)
