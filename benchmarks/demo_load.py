@@ -150,10 +150,9 @@ def load(context, page, url: str, kind: Page) -> Load:
     received: dict[str, int] = {}
 
     def record(request) -> None:
-        sizes = request.sizes()
         # Without the query: the worker asks for the build's files with their content's hash (`?v=`).
         name = request.url.split("?")[0].rsplit("/", 1)[-1] or "index.html"
-        received[name] = received.get(name, 0) + sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        received[name] = received.get(name, 0) + over_the_wire(request)
 
     context.on("requestfinished", record)
     start = time.perf_counter()
@@ -168,6 +167,12 @@ def load(context, page, url: str, kind: Page) -> Load:
     page.wait_for_timeout(200)  # late requests (source maps, icons) still count
     context.remove_listener("requestfinished", record)
     return Load(received, prompt, result)
+
+
+def over_the_wire(request) -> int:
+    """A finished request's bytes as they crossed: the response's body and headers."""
+    sizes = request.sizes()
+    return sizes["responseBodySize"] + sizes["responseHeadersSize"]
 
 
 def open_context(browser, network: Network):
@@ -193,8 +198,7 @@ def first_imports(browser, url: str, network: Network) -> tuple[Load, dict[str, 
     received = [0]
 
     def record(request) -> None:
-        sizes = request.sizes()
-        received[0] += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        received[0] += over_the_wire(request)
 
     try:
         context.on("requestfinished", record)

@@ -80,15 +80,22 @@ class Target(ABC):
 
 class Native(Target):
     name = directory = label = "native"
-    # What a native variant adds to configure's arguments (before the user's).
+    # What a native variant adds to configure's arguments (before the user's), and to the environment of its
+    # build and of its interpreter.
     CONFIGURE_ARGS: tuple[str, ...] = ()
+    ENV: ClassVar[dict[str, str]] = {}
+
+    def configure_args(self) -> list[str]:
+        return list(self.CONFIGURE_ARGS)
 
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         native.build(
             plan.prepared(flavour),
             directory,
-            configure_args=[*self.CONFIGURE_ARGS, *plan.options.configure_args],
+            configure_args=[*self.configure_args(), *plan.options.configure_args],
             allow_missing_modules=plan.options.allow_missing_modules,
+            # A sanitized build runs its own python (to freeze modules, to check the extensions), sanitized too.
+            env=self.ENV or None,
         )
 
     def output(self, plan: Plan, directory: Path) -> Path:
@@ -134,16 +141,12 @@ class Sanitized(Native):
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
     }
 
+    def configure_args(self) -> list[str]:
+        return self.engine.configure_args()
+
     def build(self, plan: Plan, flavour: Flavour, directory: Path) -> None:
         libfuzzer.ensure_compiler(self.engine, directory / "probe")
-        native.build(
-            plan.prepared(flavour),
-            directory,
-            configure_args=[*self.engine.configure_args(), *plan.options.configure_args],
-            allow_missing_modules=plan.options.allow_missing_modules,
-            # The build runs its own python (to freeze modules, to check the extensions), sanitized too.
-            env=self.ENV,
-        )
+        super().build(plan, flavour, directory)
 
     def command(self, plan: Plan, directory: Path) -> list[str]:
         return ["env", *(f"{k}={v}" for k, v in self.ENV.items()), str(native.interpreter(directory))]

@@ -8,10 +8,10 @@ Every path in the cache is named here, and only here. Layout::
     src/cpython-X.Y.Z-pristine/    a git worktree of the same tag, without the patches
     build/cpython-X.Y.Z/<target>[-pristine]/   out-of-tree build directories, one per target and flavour
     build/cpython-X.Y.Z/demo/      the assembled browser page
-    compressed/                    brotli copies of the page's files, named by their content's hash
     build/cpython-X.Y.Z/fuzz/      the fuzzer's reports
     build/cpython-X.Y.Z/full-suite/{patched,pristine}/   regrtest-full's logs and JUnit reports
     build/wasm-deps-emscripten-V/  libraries for WebAssembly, shared by every release built with Emscripten V
+    compressed/                    brotli copies of the page's files, named by their content's hash
     toolchains/debian-SUITE/       the Debian root Emscripten runs in
     toolchains/wasi-SUITE/         the Debian root Debian's clang builds WASI in
     roots/                         Debian roots the tests make
