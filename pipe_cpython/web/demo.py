@@ -98,6 +98,8 @@ ASSETS = "assets.json"
 # How worker.js starts this page's build (interpreter_settings).
 INTERPRETER = "interpreter.json"
 MIN_SAVING = 0.10
+# Brotli's best quality takes seconds a megabyte: larger files are announced (the first build of a page).
+BROTLI_STEP_BYTES = 1_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,7 +264,7 @@ def precompress(site: Path, memo: Path | None = None) -> dict[str, dict[str, int
             "sha256": hashlib.sha256(data).hexdigest()[:16],
         }
         for codec in CODECS:
-            packed = compress(codec, data, memo)
+            packed = compress(codec, data, memo, path.name)
             if len(packed) <= len(data) * (1 - MIN_SAVING):
                 path.with_name(path.name + codec.suffix).write_bytes(packed)
                 entry[codec.name] = len(packed)
@@ -274,9 +276,10 @@ def precompress(site: Path, memo: Path | None = None) -> dict[str, dict[str, int
     return assets
 
 
-def compress(codec: Codec, data: bytes, memo: Path | None = None) -> bytes:
-    """`data` at the codec's best level: gzip's by Python (mtime=0: the same page compresses to the same bytes),
-    brotli's by Debian's `brotli` (deps group `page`), found in `memo` when it compressed the same bytes before."""
+def compress(codec: Codec, data: bytes, memo: Path | None = None, what: str = "") -> bytes:
+    """`data` (`what`, for the log) at the codec's best level: gzip's by Python (mtime=0: the same page compresses
+    to the same bytes), brotli's by Debian's `brotli` (deps group `page`), found in `memo` when it compressed the
+    same bytes before."""
     if codec is GZIP:
         return gzip.compress(data, compresslevel=9, mtime=0)
     kept = memo / f"{hashlib.sha256(data).hexdigest()}{codec.suffix}" if memo else None
@@ -285,7 +288,12 @@ def compress(codec: Codec, data: bytes, memo: Path | None = None) -> bytes:
     if shutil.which("brotli") is None:
         hint = "python -m pipe_cpython install-deps --groups page"
         raise HarnessError("the page's brotli copies need Debian's brotli", hint=hint)
-    packed = subprocess.run(["brotli", "--quality=11", "--stdout"], input=data, capture_output=True, check=True).stdout
+    command = ["brotli", "--quality=11", "--stdout"]
+    if len(data) < BROTLI_STEP_BYTES:
+        packed = subprocess.run(command, input=data, capture_output=True, check=True).stdout
+    else:
+        with log.step(f"compressing {what or 'a file'} ({len(data) / 1e6:.1f} MB) with brotli at quality 11"):
+            packed = subprocess.run(command, input=data, capture_output=True, check=True).stdout
     if kept:
         kept.parent.mkdir(parents=True, exist_ok=True)
         # Written whole or not at all: two assemblies may compress the same file at once.
