@@ -60,6 +60,26 @@ RECIPES = {
 }
 
 
+# C modules a REPL rarely imports, with their libraries: sqlite3, the decimal module with libmpdec, the XML parsers
+# with expat, the CJK codecs, and 3.14's reader of another process's memory, which a browser has no use for;
+# 2.5 MB of 3.14.7's wasm objects (llvm-size). The page's builds make them side modules where the build can load
+# one, and the page fetches each when it is first imported, as it fetches the stdlib's Python modules.
+SIDE_MODULES = (
+    "_sqlite3",
+    "_decimal",
+    "pyexpat",
+    "_elementtree",
+    "_multibytecodec",
+    "_codecs_cn",
+    "_codecs_hk",
+    "_codecs_iso2022",
+    "_codecs_jp",
+    "_codecs_kr",
+    "_codecs_tw",
+    "_remote_debugging",
+)
+
+
 class Variant(enum.Enum):
     """How an Emscripten build departs from upstream's default, each with its own build directory.
 
@@ -70,18 +90,20 @@ class Variant(enum.Enum):
     gives up more speed for fewer bytes.
     """
 
-    DEFAULT = ("", "", ())
-    DYNAMIC = ("dynamic", "dynamic linking", ("--enable-wasm-dynamic-linking",))
-    # OPT is configure's default with -O3 swapped for -Os (configure prepends -DNDEBUG itself). The page's build:
+    DEFAULT = ("", "", (), ())
+    DYNAMIC = ("dynamic", "dynamic linking", ("--enable-wasm-dynamic-linking",), ())
+    # OPT is configure's default with -O3 swapped for -Os (configure prepends -DNDEBUG itself). The page's builds:
     # without CPython's test modules (_testcapi and friends, 0.57 MB of 3.14's objects), which only its test
-    # suite imports, as configure leaves them out of 3.11's and 3.13's browser target by itself.
-    SIZE = ("os", "-Os", ("OPT=-g -Os -Wall", "--disable-test-modules"))
-    SMALLEST = ("oz", "-Oz", ("OPT=-g -Oz -Wall", "--disable-test-modules"))
+    # suite imports, as configure leaves them out of 3.11's and 3.13's browser target by itself; and with
+    # SIDE_MODULES out of python.wasm.
+    SIZE = ("os", "-Os", ("OPT=-g -Os -Wall", "--disable-test-modules"), SIDE_MODULES)
+    SMALLEST = ("oz", "-Oz", ("OPT=-g -Oz -Wall", "--disable-test-modules"), SIDE_MODULES)
 
-    def __init__(self, key: str, label: str, configure_args: tuple[str, ...]) -> None:
+    def __init__(self, key: str, label: str, configure_args: tuple[str, ...], side_modules: tuple[str, ...]) -> None:
         self.key = key
         self.label = label
         self.configure_args = configure_args
+        self.side_modules = side_modules
 
     @property
     def option(self) -> str:
@@ -93,6 +115,12 @@ def links_dynamically(series: EmscriptenProfile, variant: Variant) -> bool:
     """Whether the build is a main module that can load side modules: then every library is compiled
     position-independent (side modules share its memory)."""
     return variant is Variant.DYNAMIC or series.always_dynamic
+
+
+def side_modules(series: EmscriptenProfile, variant: Variant) -> tuple[str, ...]:
+    """The stdlib's C modules the build makes side modules instead of linking them into python.wasm: the
+    variant's, where the build can load a side module."""
+    return variant.side_modules if links_dynamically(series, variant) else ()
 
 
 @dataclass(frozen=True)
@@ -258,6 +286,30 @@ def configure(
     native.configure_stamp(build_dir).write(wanted)
 
 
+# Modules/Setup.local as configure writes it; makesetup reads it before Setup.stdlib, and its first rule for a
+# module wins.
+SETUP_LOCAL = "Modules/Setup.local"
+DEFAULT_SETUP_LOCAL = "# Edit this file for local setup changes\n"
+
+
+def setup_local(setup_stdlib: str, modules: tuple[str, ...]) -> str:
+    """Modules/Setup.local that builds `modules` as shared libraries, each with the rule configure wrote for it
+    into Modules/Setup.stdlib (its sources and flags); modules configure left out stay out."""
+    if not modules:
+        return DEFAULT_SETUP_LOCAL
+    rules = "".join(f"{line}\n" for line in setup_stdlib.splitlines() if line.split(" ", 1)[0] in modules)
+    return f"# Written by pipe-cpython (pipe_cpython/builds/wasm.py): side modules\n*shared*\n{rules}"
+
+
+def write_setup_local(build_dir: Path, modules: tuple[str, ...]) -> None:
+    """Build `modules` as shared libraries: written only when it changes, since make regenerates the Makefile
+    and relinks when it does."""
+    path = build_dir / SETUP_LOCAL
+    wanted = setup_local((build_dir / "Modules" / "Setup.stdlib").read_text(), modules)
+    if not path.exists() or path.read_text() != wanted:
+        path.write_text(wanted)
+
+
 def make(build_dir: Path, series: EmscriptenProfile, toolchain: Toolchain) -> None:
     with log.step(f"compiling for wasm32-emscripten with emmake make -j{native.jobs()}"), buildtree.guarded(build_dir):
         # Only Debian's emscripten lacks the newer LLVM: emsdk ships the one its emcc is built on.
@@ -289,6 +341,7 @@ def build(
     deps_key = format_emscripten(toolchain.version) + ("-pic" if pic else "")
     prefix = build_deps(cache, cache.wasm_deps(deps_key), toolchain, series.libraries, pic)
     configure(tree, series, build_dir, target, toolchain, build_python, prefix, variant)
+    write_setup_local(build_dir, side_modules(series, variant))
     make(build_dir, series, toolchain)
     entry = build_dir / series.entry_point
     if not entry.exists():

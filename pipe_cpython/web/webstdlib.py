@@ -168,6 +168,11 @@ def repack(build: Path, loader_name: str, output: Path, image: Image, beside_os:
 STDLIB_ZIP = "stdlib.zip"
 UNITS_DIR = "stdlib"
 MANIFEST = "pipe_stdlib.marshal"
+# Where the interpreter loads its C modules from (on sys.path), relative to the stdlib's directory.
+DYNLOAD = "lib-dynload"
+# Side modules fetched with the package that imports them, in one request: {module: unit}; any other is a unit
+# of its own.
+EXTENSION_UNITS = {"_sqlite3": "sqlite3", "_decimal": "decimal", "pyexpat": "xml", "_elementtree": "xml"}
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,8 @@ def place(
     sources' modules (`json/decoder.py`; None: all of them) in the zip on sys.path, every other module in
     UNITS_DIR, one unit per top-level package or module, listed in MANIFEST (read by wasm/demo/pipe_stdlib.py,
     which fetches a unit when one of its modules is first imported); `beside_os` goes beside them, in the
-    stdlib's directory. Returns what EXCLUDED left out, and where each file goes."""
+    stdlib's directory. The build's side modules are units too, or, when every module is in the zip, files in
+    lib-dynload. Returns what EXCLUDED left out, and where each file goes."""
     zips = sorted(build.glob("python3.*.zip"))
     if len(zips) != 1:
         raise HarnessError(
@@ -195,23 +201,56 @@ def place(
     series = zips[0].name.removeprefix("python").removesuffix(".zip")
     stdlib_dir = f"{build_prefix(build)}/lib/python{series}"
     bundle, left_out = image.bundle(zips[0].read_bytes())
-    core_zip, units, manifest = split(bundle, core)
+    extensions = side_modules(build)
+    core_zip, units, manifest = split(bundle, core, extensions if core is not None else {})
     (output / STDLIB_ZIP).write_bytes(core_zip)
     (output / UNITS_DIR).mkdir()
     for unit, data in units.items():
         (output / UNITS_DIR / f"{unit}.bin").write_bytes(data)
     # Where getpath looks for the zip: the prefix's lib/, named without the dot (python314.zip).
     files = {STDLIB_ZIP: f"{build_prefix(build)}/lib/python{series.replace('.', '')}.zip"}
-    for name, content in {**beside_os, MANIFEST: marshal.dumps(manifest)}.items():
+    placed = {**beside_os, MANIFEST: marshal.dumps(manifest)}
+    if core is None:
+        placed |= {f"{DYNLOAD}/{extension.name}": extension.read_bytes() for extension in extensions.values()}
+        (output / DYNLOAD).mkdir()
+    for name, content in placed.items():
         (output / name).write_bytes(content)
         files[name] = f"{stdlib_dir}/{name}"
-    return left_out, Placement(files, (f"{stdlib_dir}/lib-dynload",))
+    return left_out, Placement(files, (f"{stdlib_dir}/{DYNLOAD}",))
 
 
-def split(bundle: bytes, core: frozenset[str] | None) -> tuple[bytes, dict[str, bytes], dict]:
-    """The bundle's `core` modules (None: all) as a zip, and the others as units (name: bytes) with their manifest:
-    {"modules": {module: (unit, offset, length, form, is_package, path)}}."""
+def side_modules(build: Path) -> dict[str, Path]:
+    """The build's C modules that are side modules (its Makefile's SHAREDMODS), each with its file."""
+    makefile = (build / "Makefile").read_text()
+    shared = re.search(r"^SHAREDMODS=(.*)$", makefile, re.M)
+    suffix = re.search(r"^EXT_SUFFIX=\s*(\S+)\s*$", makefile, re.M)
+    if not shared:
+        return {}
+    if not suffix:
+        raise HarnessError(f"{build / 'Makefile'} names no EXT_SUFFIX", hint="rebuild it: the build is incomplete")
+    modules = re.findall(r"Modules/(\w+)\$\(EXT_SUFFIX\)", shared[1])
+    files = {module: build / "Modules" / f"{module}{suffix[1]}" for module in modules}
+    if missing := [path.name for path in files.values() if not path.is_file()]:
+        raise HarnessError(
+            f"{build} lacks side modules its Makefile lists: {', '.join(missing)}",
+            hint="rebuild it: python -m pipe_cpython build-wasm --target browser",
+        )
+    return files
+
+
+def split(
+    bundle: bytes, core: frozenset[str] | None, extensions: dict[str, Path] | None = None
+) -> tuple[bytes, dict[str, bytes], dict]:
+    """The bundle's `core` modules (None: all) as a zip, and the others, with the `extensions` (side modules), as
+    units (name: bytes) with their manifest: {"modules": {module: (unit, offset, length, form, is_package,
+    path relative to the stdlib)}}; a side module's form is "ext", its path in DYNLOAD."""
     core_zip, units, modules = io.BytesIO(), {}, {}
+
+    def add(module: str, unit: str, data: bytes, form: str, is_package: bool, path: str) -> None:
+        content = units.setdefault(unit, bytearray())
+        modules[module] = (unit, len(content), len(data), form, is_package, path)
+        content += data
+
     with zipfile.ZipFile(io.BytesIO(bundle)) as archive, zipfile.ZipFile(core_zip, "w") as kept:
         for info in archive.infolist():
             path, form = info.filename.rsplit(".", 1)
@@ -220,13 +259,11 @@ def split(bundle: bytes, core: frozenset[str] | None) -> tuple[bytes, dict[str, 
                 # deflated member by member, 548 kB stored and brotli'd, 725 kB stored and gzipped).
                 kept.writestr(info, archive.read(info), zipfile.ZIP_STORED)
                 continue
-            is_package = path.endswith("/__init__")
             module = path.removesuffix("/__init__").replace("/", ".")
-            unit = module.split(".")[0]
-            data = archive.read(info)
-            content = units.setdefault(unit, bytearray())
-            modules[module] = (unit, len(content), len(data), form, is_package, f"{path}.py")
-            content += data
+            add(module, module.split(".")[0], archive.read(info), form, path.endswith("/__init__"), f"{path}.py")
+    for module, extension in sorted((extensions or {}).items()):
+        unit = EXTENSION_UNITS.get(module, module)
+        add(module, unit, extension.read_bytes(), "ext", False, f"{DYNLOAD}/{extension.name}")
     return core_zip.getvalue(), {unit: bytes(content) for unit, content in units.items()}, {"modules": modules}
 
 

@@ -91,6 +91,39 @@ def test_3_14_builds_once_for_node_and_browser_and_always_links_dynamically():
     assert targets.EMSCRIPTEN["browser", wasm.Variant.DYNAMIC].directory_name(older) == "wasm-browser-dynamic"
 
 
+def test_the_pages_builds_make_rarely_imported_c_modules_side_modules_where_they_link_dynamically():
+    newest, older = profiles.profile("3.14").emscripten, profiles.profile("3.13").emscripten
+    for variant in (wasm.Variant.SIZE, wasm.Variant.SMALLEST):
+        assert {"_sqlite3", "_decimal", "pyexpat", "_codecs_jp"} <= set(wasm.side_modules(newest, variant))
+        # 3.13's page builds are static: nothing could load a side module.
+        assert wasm.side_modules(older, variant) == ()
+    assert wasm.side_modules(newest, wasm.Variant.DEFAULT) == wasm.side_modules(older, wasm.Variant.DYNAMIC) == ()
+
+
+def test_setup_local_takes_configures_rules_for_the_side_modules_and_leaves_out_what_configure_left_out():
+    setup_stdlib = (
+        "# comment\n*static*\narray arraymodule.c\n_decimal _decimal/_decimal.c\n"
+        "#_sqlite3 _sqlite/blob.c _sqlite/module.c\n_codecs_jp cjkcodecs/_codecs_jp.c\n"
+        "\n*shared*\nxxlimited xxlimited.c\n"
+    )
+    text = wasm.setup_local(setup_stdlib, ("_sqlite3", "_decimal", "_codecs_jp"))
+    assert text.splitlines()[1:] == ["*shared*", "_decimal _decimal/_decimal.c", "_codecs_jp cjkcodecs/_codecs_jp.c"]
+    assert wasm.setup_local(setup_stdlib, ()) == wasm.DEFAULT_SETUP_LOCAL
+
+
+def test_setup_local_is_written_only_when_it_changes(tmp_path):
+    """make regenerates its Makefile and relinks when Setup.local is newer than it."""
+    (tmp_path / "Modules").mkdir()
+    (tmp_path / "Modules" / "Setup.stdlib").write_text("_decimal _decimal/_decimal.c\n")
+    wasm.write_setup_local(tmp_path, ("_decimal",))
+    path = tmp_path / wasm.SETUP_LOCAL
+    os.utime(path, (0, 0))
+    wasm.write_setup_local(tmp_path, ("_decimal",))
+    assert path.stat().st_mtime == 0
+    wasm.write_setup_local(tmp_path, ())
+    assert path.read_text() == wasm.DEFAULT_SETUP_LOCAL
+
+
 def test_parse_emcc_version():
     text = "emcc (Emscripten gcc/clang-like replacement + linker emulating GNU ld) 3.1.69 (6f625bd62ee64f4f8cd1)"
     assert emscripten.parse_emcc_version(text) == (3, 1, 69)

@@ -6,7 +6,9 @@ import importlib.util
 import io
 import marshal
 import sys
+import sysconfig
 import zipfile
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import pytest
@@ -133,6 +135,86 @@ def test_split_without_a_core_keeps_every_module_in_the_zip_and_fetches_none():
     files = {"email/__init__.pyc": b"I", "json/__init__.pyc": b"J", "re.pyc": b"R"}
     core, units, manifest = webstdlib.split(zipped(files), None)
     assert contents(core) == files and units == {} and manifest == {"modules": {}}
+
+
+def side_module_build(build: Path, modules: dict[str, bytes]) -> None:
+    """A build's Makefile (as makesetup writes it) and side modules."""
+    (build / "Modules").mkdir(parents=True)
+    suffix = ".cpython-314-wasm32-emscripten.so"
+    shared = " ".join(f"Modules/{module}$(EXT_SUFFIX)" for module in modules)
+    (build / "Makefile").write_text(f"host_prefix= \t/\nEXT_SUFFIX=\t{suffix}\nSHAREDMODS= {shared}\n")
+    for module, data in modules.items():
+        (build / "Modules" / f"{module}{suffix}").write_bytes(data)
+
+
+def test_side_modules_are_units_fetched_on_import_with_the_package_that_imports_them(tree_and_bundle, tmp_path):
+    lib, upstream = tree_and_bundle
+    build, output = tmp_path / "build", tmp_path / "site"
+    side_module_build(build, {"_sqlite3": b"SQL", "_codecs_jp": b"JP"})
+    (build / "python3.14.zip").write_bytes(upstream)
+    output.mkdir()
+    webstdlib.place(build, output, webstdlib.Image(lib, Path(sys.executable)), {}, frozenset({"json/__init__.py"}))
+    modules = marshal.loads((output / "pipe_stdlib.marshal").read_bytes())["modules"]
+    suffix = ".cpython-314-wasm32-emscripten.so"
+    # sqlite3's package is not in this bundle, so its unit is the side module alone; in the page's, both.
+    assert modules["_sqlite3"] == ("sqlite3", 0, 3, "ext", False, f"lib-dynload/_sqlite3{suffix}")
+    assert modules["_codecs_jp"] == ("_codecs_jp", 0, 2, "ext", False, f"lib-dynload/_codecs_jp{suffix}")
+    assert (output / "stdlib" / "sqlite3.bin").read_bytes() == b"SQL"
+
+
+def test_split_joins_a_side_module_to_its_packages_unit(tmp_path):
+    (tmp_path / "_decimal.so").write_bytes(b"CCC")
+    bundle = zipped({"decimal.pyc": b"D", "re.pyc": b"R"})
+    _, units, manifest = webstdlib.split(bundle, frozenset({"re.py"}), {"_decimal": tmp_path / "_decimal.so"})
+    assert units == {"decimal": b"DCCC"}
+    assert manifest["modules"]["_decimal"] == ("decimal", 1, 3, "ext", False, "lib-dynload/_decimal.so")
+
+
+def test_with_the_whole_stdlib_at_start_side_modules_are_files_in_lib_dynload(tree_and_bundle, tmp_path):
+    lib, upstream = tree_and_bundle
+    build, output = tmp_path / "build", tmp_path / "site"
+    side_module_build(build, {"_decimal": b"DEC"})
+    (build / "python3.14.zip").write_bytes(upstream)
+    output.mkdir()
+    _, placement = webstdlib.place(build, output, webstdlib.Image(lib, Path(sys.executable)), {}, None)
+    name = "lib-dynload/_decimal.cpython-314-wasm32-emscripten.so"
+    assert placement.files[name] == f"/lib/python3.14/{name}" and (output / name).read_bytes() == b"DEC"
+    assert marshal.loads((output / "pipe_stdlib.marshal").read_bytes()) == {"modules": {}}
+
+
+def test_a_build_without_a_side_module_its_makefile_lists_says_to_rebuild(tmp_path):
+    side_module_build(tmp_path, {"_decimal": b"DEC"})
+    next((tmp_path / "Modules").iterdir()).unlink()
+    with pytest.raises(HarnessError, match="lacks side modules its Makefile lists: _decimal"):
+        webstdlib.side_modules(tmp_path)
+
+
+def test_the_pages_finder_writes_a_side_module_into_lib_dynload_and_loads_it(tmp_path, monkeypatch):
+    """The finder the page's interpreter runs (wasm/demo/pipe_stdlib.py), natively, with one of this Python's own
+    C modules as the unit it fetches."""
+    spec = importlib.util.spec_from_file_location("pipe_stdlib", project.DEMO_PAGE / "pipe_stdlib.py")
+    pipe_stdlib = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pipe_stdlib)
+    name, extension = an_extension_module()
+    fetched = []
+    monkeypatch.setattr(pipe_stdlib, "fetch", lambda url: fetched.append(url) or (200, b"pyc" + extension.read_bytes()))
+    (tmp_path / "lib-dynload").mkdir()
+    entry = ("xx", 3, extension.stat().st_size, "ext", False, f"lib-dynload/{extension.name}")
+    finder = pipe_stdlib.PageStdlib({"modules": {name: entry}}, str(tmp_path))
+    found = finder.find_spec(name)
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    assert module.__name__ == name and module.__file__ == str(tmp_path / "lib-dynload" / extension.name)
+    assert (tmp_path / "lib-dynload" / extension.name).read_bytes() == extension.read_bytes()
+    assert fetched == ["stdlib/xx.bin"] and finder.get_source(name) is None
+
+
+def an_extension_module() -> tuple[str, Path]:
+    """A C module of this Python's that is a file and not imported yet: CPython's example module where it has it."""
+    files = sorted(Path(sysconfig.get_path("platstdlib"), "lib-dynload").glob(f"*{EXTENSION_SUFFIXES[0]}"))
+    modules = {path.name.removesuffix(EXTENSION_SUFFIXES[0]): path for path in files}
+    name = next(name for name in ("xxlimited", *modules) if name in modules and name not in sys.modules)
+    return name, modules[name]
 
 
 def test_a_zip_build_without_its_zip_says_how_to_make_it(tree_and_bundle, tmp_path):

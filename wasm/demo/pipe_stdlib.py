@@ -8,6 +8,9 @@ fetched whole, synchronously, from the worker the first time one of its
 modules is imported, then kept. The manifest (MANIFEST, written with the page)
 says which unit holds each module and where: a module it does not list is
 not in the page's stdlib, and its import fails at once, without a request.
+C modules the build made side modules are units too (or in one, with the
+package that imports them): written into lib-dynload when first imported, and
+loaded from there as any extension module is.
 
 Fetching goes through a device the worker provides (DEVICE): the URL written
 to it, the HTTP status, a newline and the body read back. Imports only, no
@@ -17,6 +20,7 @@ other module: this runs before the console imports anything.
 from __future__ import annotations
 
 import _frozen_importlib
+import _imp
 import marshal
 import os
 import sys
@@ -40,7 +44,8 @@ class PageStdlib:
     """A meta path finder and loader for the modules of the manifest, after the core zip's finders."""
 
     def __init__(self, manifest: dict, stdlib_dir: str) -> None:
-        # name: (unit, offset, length, form ("pyc" or "py"), is_package, path relative to the stdlib)
+        # name: (unit, offset, length, form ("pyc", "py" or "ext": a side module), is_package, path relative to the
+        # stdlib)
         self.modules = manifest["modules"]
         self.stdlib_dir = stdlib_dir
         self.units: dict[str, bytes] = {}
@@ -55,12 +60,19 @@ class PageStdlib:
         return spec
 
     def create_module(self, spec):
-        return None
+        if self.modules[spec.name][3] != "ext":
+            return None
+        with open(spec.origin, "wb") as file:
+            file.write(self.data(spec.name))
+        return _imp.create_dynamic(spec)
 
     def exec_module(self, module) -> None:
         name = module.__spec__.name
-        unit, offset, length, form, _, _ = self.modules[name]
-        data = self.unit(name, unit)[offset : offset + length]
+        form = self.modules[name][3]
+        if form == "ext":
+            _imp.exec_dynamic(module)
+            return
+        data = self.data(name)
         if form == "pyc":
             code = marshal.loads(data[PYC_HEADER:])
         else:
@@ -72,8 +84,12 @@ class PageStdlib:
         entry = self.modules.get(name)
         if entry is None or entry[3] != "py":
             return None
-        unit, offset, length, _, _, _ = entry
-        return self.unit(name, unit)[offset : offset + length].decode()
+        return self.data(name).decode()
+
+    def data(self, name: str) -> bytes:
+        """The module's bytes (bytecode, source or side module), from its unit."""
+        unit, offset, length, _, _, _ = self.modules[name]
+        return self.unit(name, unit)[offset : offset + length]
 
     def unit(self, name: str, unit: str) -> bytes:
         if unit not in self.units:
