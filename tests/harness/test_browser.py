@@ -650,6 +650,34 @@ def test_modules_beyond_the_core_are_fetched_as_imported_and_a_module_the_page_l
     wait_for_text(page, "&lt;|&gt;")
 
 
+def test_c_modules_built_as_side_modules_are_fetched_and_loaded_on_import(page, url, site):
+    """sqlite3, decimal, the XML parsers and the CJK codecs are not in the page's python.wasm: each comes with its
+    package's unit (or as a unit of its own) when first imported, and works."""
+    lazy_stdlib(site)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url.removeprefix(url).split("?")[0]))
+    page.goto(url + "?repl=basic")
+    wait_for_prompt(page)
+    page.click("#terminal")
+    type_line(page, "import sys; [m for m in ('_sqlite3', '_decimal', 'pyexpat') if m in sys.builtin_module_names]")
+    wait_for_text(page, "\n[]\n")
+    type_line(page, "import sqlite3; sqlite3.connect(':memory:').execute('select 6 * 7').fetchone() |> print")
+    wait_for_text(page, "(42,)")
+    type_line(page, "import decimal; decimal.Decimal(1) / 8 |> print")
+    wait_for_text(page, "0.125")
+    type_line(page, "import xml.etree.ElementTree as ET; ET.fromstring('<a><b>pipe</b></a>').find('b').text |> print")
+    wait_for_text(page, "\npipe\n")
+    type_line(page, "'日本' |> (lambda s: s.encode('shift_jis')) |> print")
+    wait_for_text(page, "b'\\x93\\xfa\\x96{'")
+    type_line(page, "sys.modules['_sqlite3'].__file__ |> print")
+    wait_for_text(page, "/lib-dynload/_sqlite3.")
+    units = [r.removeprefix(demo.webstdlib.UNITS_DIR + "/") for r in requests if r.startswith(demo.webstdlib.UNITS_DIR)]
+    # Each side module in one request with the package that imports it; the codec's own, and its helper's.
+    assert {"sqlite3.bin", "decimal.bin", "xml.bin", "_codecs_jp.bin", "_multibytecodec.bin"} <= set(units), units
+    assert not {"_sqlite3.bin", "_decimal.bin", "pyexpat.bin", "_elementtree.bin"} & set(units), units
+    assert len(units) == len(set(units)), units
+
+
 def test_a_page_with_its_whole_stdlib_at_start_fetches_nothing_at_import(page, site, tmp_path_factory):
     lazy_stdlib(site)
     output = tmp_path_factory.mktemp("whole") / "site"
@@ -666,6 +694,8 @@ def test_a_page_with_its_whole_stdlib_at_start_fetches_nothing_at_import(page, s
         wait_for_text(page, "ModuleNotFoundError: No module named 'nosuchmodule'")
         type_line(page, "[1, 2, 6] |> statistics.mean")
         wait_for_text(page, "\n3\n")
+        type_line(page, "import sqlite3; sqlite3.connect(':memory:').execute('select 6 * 7').fetchone() |> print")
+        wait_for_text(page, "(42,)")
     assert not [r for r in requests if r.startswith(demo.webstdlib.UNITS_DIR + "/")], requests
 
 
