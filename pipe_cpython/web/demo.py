@@ -84,6 +84,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".py": "text/x-python; charset=utf-8",
     ".pyc": "application/octet-stream",
+    ".so": "application/octet-stream",  # side modules (WebAssembly), which the interpreter reads from its files
     ".zip": "application/zip",
     ".whl": "application/zip",
     ".bin": "application/octet-stream",
@@ -243,7 +244,13 @@ def assemble(
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")
-    precompress(staging, compressed)
+    assets = precompress(staging, compressed)
+    # The worker fetches what it writes into the file system by its hash in ASSETS, which lists known types only.
+    if unlisted := [name for name in (placement.files if placement else {}) if name not in assets]:
+        raise HarnessError(
+            f"the page has files of no known type: {', '.join(unlisted)}",
+            hint="add their suffix to CONTENT_TYPES in pipe_cpython/web/demo.py",
+        )
     shutil.rmtree(output, ignore_errors=True)
     staging.rename(output)
     return output
