@@ -4,7 +4,7 @@
 // (page/pty.js) where the build has it and the page can share memory with the worker; elsewhere, or with
 // ?repl=basic (as PYTHON_BASIC_REPL), its basic console, whose lines the page edits itself.
 
-import { startInterpreter, startReplay, submit } from "./page/interpreter.js";
+import { prepareInterpreter, startInterpreter, startReplay, submit } from "./page/interpreter.js";
 import { canShareMemory, isolate } from "./page/isolate.js";
 import { openPty } from "./page/pty.js";
 import { shareLink, sharedSession } from "./page/share.js";
@@ -106,6 +106,8 @@ function start(isolation, repl) {
 isolate().then(async (isolation) => {
   if (isolation === "reloading") return;
   state.settings = await readSettings();
+  // Loading the interpreter takes longest: it begins now, while the terminal loads.
+  if (missingFeatures().length === 0) prepareInterpreter();
   const repl = chooseRepl(state.settings);
   try {
     await openTerminal({ lineEditor: repl === "basic" });

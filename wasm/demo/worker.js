@@ -82,7 +82,7 @@ const assets = fetch("assets.json")
 
 // How to start the page's build (interpreter.json, written with the page): its entry point, classic script
 // or ES module, and which of the page's files to write where in its file system before it starts. The page
-// hands it over with "start" where it has read it already (one request fewer, for each replay too).
+// hands it over with "prepare" where it has read it already (one request fewer, for each replay too).
 let interpreter = null;
 
 function readSettings() {
@@ -151,24 +151,28 @@ function fetchFiles(wheelUrls) {
 let files = null;  // the promise of fetchFiles
 let written = [];  // what it gave, once resolved
 
-function instantiateCounted(imports, receiveInstance) {
-  const compiled = fetchCounted("python.wasm")
+let compiled = null;  // the promise of python.wasm, compiled as it streams in (compileWasm)
+
+function compileWasm() {
+  return fetchCounted("python.wasm")
     .then((response) =>
-      WebAssembly.instantiateStreaming(
-        new Response(response.body, { headers: { "Content-Type": "application/wasm" } }),
-        imports,
-      ),
+      WebAssembly.compileStreaming(new Response(response.body, { headers: { "Content-Type": "application/wasm" } })),
     )
     .catch((error) => {
       throw new Error(`python.wasm did not load: ${error.message}`);
     });
-  Promise.all([compiled, files.then((fetched) => (written = fetched))]).then(
-    ([{ instance, module }]) => {
-      pythonExports = instance.exports;
-      receiveInstance(instance, module);
-    },
-    (error) => postMessage({ type: "fatal", text: error.message }),
-  );
+}
+
+function instantiateCounted(imports, receiveInstance) {
+  Promise.all([compiled, files.then((fetched) => (written = fetched))])
+    .then(([module]) => WebAssembly.instantiate(module, imports).then((instance) => [instance, module]))
+    .then(
+      ([instance, module]) => {
+        pythonExports = instance.exports;
+        receiveInstance(instance, module);
+      },
+      (error) => postMessage({ type: "fatal", text: error.message }),
+    );
   return {};
 }
 
@@ -383,6 +387,14 @@ self.Module = {
   onAbort: (what) => postMessage({ type: "fatal", text: String(what) }),
 };
 
+// An ES-module build's entry, imported as soon as the settings name it (importing runs nothing); a classic
+// build's script runs as it loads, so it is loaded by `load`, once the page has said how it will run.
+let entryModule = null;
+
+function importEntry(settings) {
+  return settings.module ? assets.then(() => import(`./${addressOf(settings.entry)}`)) : null;
+}
+
 async function load(settings) {
   self.Module.preRun.push(() => {
     // Unbuffered, so output and the prompts (on stderr) arrive in the order they were written.
@@ -391,42 +403,52 @@ async function load(settings) {
     if (pty) makeTerminal();
   });
   await assets;
-  const entry = addressOf(settings.entry);
   if (!settings.module) {
-    importScripts(entry);
+    importScripts(addressOf(settings.entry));
     return;
   }
   moduleBuild = true;
-  const { default: createPython } = await import(`./${entry}`);
+  const { default: createPython } = await entryModule;
   await createPython(self.Module);
+}
+
+// "prepare" comes first, as soon as the page has its settings (or null: then they are read here): python.wasm,
+// the files to write and an ES-module build's entry load while the page loads its terminal. "start" says how
+// the interpreter runs: a replay, or stdin (and Ctrl-C) through shared memory, or a terminal.
+function prepare(message) {
+  interpreter = message.settings ? Promise.resolve(message.settings) : readSettings();
+  compiled = compileWasm();
+  files = fetchFiles(message.wheels || []);
+  entryModule = interpreter.then(importEntry);
+  // Reported by instantiateCounted and load, which await them.
+  for (const promise of [compiled, files, entryModule]) promise.catch(() => {});
+}
+
+function start(message) {
+  if (message.replay) {
+    replay = message.replay;
+    pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
+  } else {
+    input = {
+      control: new Int32Array(message.inputBuffer, 0, 2),
+      bytes: new Uint8Array(message.inputBuffer, 8),
+    };
+    self.signalBuffer = new Uint8Array(message.signalBuffer);
+  }
+  if (message.pty) {
+    pty = { ...message.pty, state: new Int32Array(message.pty.ttyBuffer) };
+    delete self.Module.stdin;
+    delete self.Module.stdout;
+    delete self.Module.stderr;
+  }
+  interpreter.then(load).catch((error) => postMessage({ type: "fatal", text: `the interpreter did not load: ${error.message}` }));
 }
 
 self.onmessage = (event) => {
   const message = event.data;
-  if (message.type === "start") {
-    if (message.replay) {
-      replay = message.replay;
-      pending = new TextEncoder().encode(replay.map((line) => line + "\n").join(""));
-    } else {
-      input = {
-        control: new Int32Array(message.inputBuffer, 0, 2),
-        bytes: new Uint8Array(message.inputBuffer, 8),
-      };
-      self.signalBuffer = new Uint8Array(message.signalBuffer);
-    }
-    if (message.pty) {
-      pty = { ...message.pty, state: new Int32Array(message.pty.ttyBuffer) };
-      delete self.Module.stdin;
-      delete self.Module.stdout;
-      delete self.Module.stderr;
-    }
-    interpreter = message.settings ? Promise.resolve(message.settings) : readSettings();
-    files = fetchFiles(message.wheels || []);
-    files.catch(() => {}); // reported by instantiateCounted, which awaits it
-    interpreter.then(load).catch((error) => postMessage({ type: "fatal", text: `the interpreter did not load: ${error.message}` }));
-  } else if (message.type === "run") {
-    runConsole();
-  }
+  if (message.type === "prepare") prepare(message);
+  else if (message.type === "start") start(message);
+  else if (message.type === "run") runConsole();
 };
 
 function handleSignalsFromPage() {

@@ -45,8 +45,8 @@ export function startInterpreter(slave = null, shared = []) {
   inputControl = new Int32Array(inputBuffer, 0, 2);
   inputBytes = new Uint8Array(inputBuffer, 8);
   signal = new Uint8Array(signalBuffer);
-  worker = newWorker();
-  const message = { type: "start", inputBuffer, signalBuffer, wheels: WHEEL_URLS, settings: state.settings };
+  worker = takeWorker();
+  const message = { type: "start", inputBuffer, signalBuffer };
   if (slave) message.pty = linkPty(slave, shared);
   worker.postMessage(message);
 }
@@ -119,14 +119,29 @@ function handlePageMessage({ kind, lines, text }) {
 export function startReplay() {
   if (worker) worker.terminate();
   state.replayed = false;
-  worker = newWorker();
-  worker.postMessage({ type: "start", replay: state.session.slice(), wheels: WHEEL_URLS, settings: state.settings });
+  worker = takeWorker();
+  worker.postMessage({ type: "start", replay: state.session.slice() });
+}
+
+// A worker already loading the interpreter (python.wasm, the stdlib) while the page loads its terminal; the first
+// interpreter started takes it.
+let prepared = null;
+
+export function prepareInterpreter() {
+  prepared = newWorker();
+}
+
+function takeWorker() {
+  const taken = prepared ?? newWorker();
+  prepared = null;
+  return taken;
 }
 
 function newWorker() {
   const created = new Worker("worker.js");
   created.onmessage = (event) => handleWorkerMessage(event.data);
   created.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
+  created.postMessage({ type: "prepare", wheels: WHEEL_URLS, settings: state.settings });
   return created;
 }
 
