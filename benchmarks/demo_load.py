@@ -209,7 +209,8 @@ def first_imports(browser, url: str, network: Network) -> tuple[Load, dict[str, 
     try:
         context.on("requestfinished", record)
         page.goto(url + "?repl=basic")
-        load = Load({"all files": received[0]}, seconds_since_navigation(page, PIPE_READY), 0.0)
+        prompt = seconds_since_navigation(page, PIPE_READY)
+        load = Load({"all files": received[0]}, prompt, 0.0)
         page.click("body")
         imports = {}
         for module in FIRST_IMPORTS:
