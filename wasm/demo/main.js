@@ -54,11 +54,12 @@ for (const button of document.querySelectorAll("[data-example]")) {
   });
 }
 
-// interpreter.json: how the worker starts the build, and the REPL the page offers; null where it cannot be read
-// (the worker then reads it itself, and says why it could not).
-async function readSettings() {
+// interpreter.json: how the worker starts the build, and the REPL the page offers; assets.json: the page's files,
+// with the sizes and hashes the worker asks for them with. Each null where it cannot be read (the worker then
+// reads it itself, and says why it could not).
+async function readJson(name) {
   try {
-    const response = await fetch("interpreter.json");
+    const response = await fetch(name);
     return response.ok ? await response.json() : null;
   } catch {
     return null;
@@ -105,7 +106,7 @@ function start(isolation, repl) {
 
 isolate().then(async (isolation) => {
   if (isolation === "reloading") return;
-  state.settings = await readSettings();
+  [state.settings, state.assets] = await Promise.all([readJson("interpreter.json"), readJson("assets.json")]);
   // Loading the interpreter takes longest: it begins now, while the terminal loads.
   if (missingFeatures().length === 0) prepareInterpreter();
   const repl = chooseRepl(state.settings);

@@ -73,12 +73,16 @@ function progress(file, received, total) {
 }
 
 // The page's files and their sizes (assets.json, written with the page): a compressed response's
-// Content-Length is of the compressed bytes, and the stream gives the bytes it decompressed.
+// Content-Length is of the compressed bytes, and the stream gives the bytes it decompressed. The page reads it
+// with its settings and hands it over with "prepare", so that python.wasm is this worker's first request.
 let shipped = {}; // assets.json, once it has arrived
-const assets = fetch("assets.json")
-  .then((response) => (response.ok ? response.json() : {}))
-  .catch(() => ({}))
-  .then((sizes) => (shipped = sizes));
+let assets = null; // its promise
+
+function readAssets() {
+  return fetch("assets.json")
+    .then((response) => (response.ok ? response.json() : {}))
+    .catch(() => ({}));
+}
 
 // How to start the page's build (interpreter.json, written with the page): its entry point, classic script
 // or ES module, and which of the page's files to write where in its file system before it starts. The page
@@ -416,6 +420,7 @@ async function load(settings) {
 // the files to write and an ES-module build's entry load while the page loads its terminal. "start" says how
 // the interpreter runs: a replay, or stdin (and Ctrl-C) through shared memory, or a terminal.
 function prepare(message) {
+  assets = Promise.resolve(message.assets ?? readAssets()).then((sizes) => (shipped = sizes));
   interpreter = message.settings ? Promise.resolve(message.settings) : readSettings();
   compiled = compileWasm();
   files = fetchFiles(message.wheels || []);

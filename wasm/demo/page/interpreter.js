@@ -141,7 +141,7 @@ function newWorker() {
   const created = new Worker("worker.js");
   created.onmessage = (event) => handleWorkerMessage(event.data);
   created.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
-  created.postMessage({ type: "prepare", wheels: WHEEL_URLS, settings: state.settings });
+  created.postMessage({ type: "prepare", wheels: WHEEL_URLS, settings: state.settings, assets: state.assets });
   return created;
 }
 

@@ -25,6 +25,7 @@ export const state = {
   statementStart: 0,  // lines of the session before the statement the last replay left open
   stopped: false,     // the interpreter reported a fatal error: its message stays on the status line
   settings: null,     // interpreter.json, read once by main.js and handed to each worker (null: it reads it)
+  assets: null,       // assets.json, the same way
 };
 
 // The terminal (xterm.js): null until terminal.js has loaded it.
