@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The harness's modules, for the scripts that read what it wrote, whether it is installed or not.
+sys.path.insert(1, str(PROJECT))
 
 
 def harness(*args: str) -> str:

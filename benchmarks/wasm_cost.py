@@ -26,6 +26,8 @@ from pathlib import Path
 
 from common import PROJECT, harness, paths, seconds
 
+from pipe_cpython.web import webstdlib
+
 CONFORMANCE = PROJECT / "tests" / "conformance" / "run.py"
 # Interpreter work without I/O or start-up: arithmetic, a dict, a sort, method calls, the pipe itself.
 COMPUTE = (
@@ -142,15 +144,22 @@ def compare_variants(version: list[str], runs: int) -> None:
         rows[variant] = (
             len(data),
             len(gzip.compress(data, 9)),
+            sum(path.stat().st_size for path in webstdlib.side_modules(Path(build["directory"])).values()),
             median_seconds([*command, "-c", "pass"], runs),
             statistics.median(float(output([*command, "-c", COMPUTE])) for _ in range(runs)),
             seconds([*command, str(CONFORMANCE)]),
         )
-    print(f"\n{'node build':<10} {'python.wasm':>12} {'gzip -9':>12} {'start-up':>14} {'compute':>14} {'suite':>14}")
+    # Side modules: the build's C modules outside python.wasm (the page's builds' SIDE_MODULES, CPython's test
+    # modules that are shared anyway), loaded when imported.
+    print(
+        f"\n{'node build':<10} {'python.wasm':>14} {'gzip -9':>14} {'side modules':>14} {'start-up':>14} "
+        f"{'compute':>14} {'suite':>14}"
+    )
     base = rows["default"]
     for variant, row in rows.items():
         cells = [f"{megabytes(row[0])} {row[0] / base[0]:4.2f}", f"{megabytes(row[1])} {row[1] / base[1]:4.2f}"]
-        cells += [f"{value:7.3f} s {value / base[i]:4.2f}" for i, value in enumerate(row[2:], start=2)]
+        cells.append(megabytes(row[2]))
+        cells += [f"{value:7.3f} s {value / base[i]:4.2f}" for i, value in enumerate(row[3:], start=3)]
         print(f"{variant:<10} " + " ".join(f"{cell:>14}" for cell in cells))
 
 
