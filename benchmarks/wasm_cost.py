@@ -93,8 +93,11 @@ def main() -> int:
 
     size_row("node: python.wasm", node_dir / "python.wasm")
     size_row("browser: python.wasm", browser / "python.wasm")
-    size_row("browser: python.data (the stdlib bundle)", browser / "python.data")
-    size_row("browser: python.js", browser / "python.js")
+    # Up to 3.13 the file packager's python.data and a classic python.js; from 3.14 the zip and python.mjs.
+    for bundle in [*browser.glob("python.data"), *browser.glob("python3.*.zip")]:
+        size_row(f"browser: {bundle.name} (the stdlib bundle)", bundle)
+    for entry in [*browser.glob("python.js"), *browser.glob("python.mjs")]:
+        size_row(f"browser: {entry.name}", entry)
 
     entering = [*node[: node.index("node")], "true"]
     native_start = median_seconds([*native, "-c", "pass"], args.runs)
