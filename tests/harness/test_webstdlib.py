@@ -6,7 +6,6 @@ import importlib.util
 import io
 import marshal
 import sys
-import sysconfig
 import zipfile
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
@@ -211,7 +210,9 @@ def test_the_pages_finder_writes_a_side_module_into_lib_dynload_and_loads_it(tmp
 
 def an_extension_module() -> tuple[str, Path]:
     """A C module of this Python's that is a file and not imported yet: CPython's example module where it has it."""
-    files = sorted(Path(sysconfig.get_path("platstdlib"), "lib-dynload").glob(f"*{EXTENSION_SUFFIXES[0]}"))
+    # lib-dynload is on sys.path, in a virtual environment too (from the Python it was made with).
+    files = sorted(path for entry in sys.path if entry.endswith("lib-dynload")
+                   for path in Path(entry).glob(f"*{EXTENSION_SUFFIXES[0]}"))  # fmt: skip
     modules = {path.name.removesuffix(EXTENSION_SUFFIXES[0]): path for path in files}
     name = next(name for name in ("xxlimited", *modules) if name in modules and name not in sys.modules)
     return name, modules[name]
