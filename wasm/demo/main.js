@@ -106,9 +106,13 @@ function start(isolation, repl) {
 
 isolate().then(async (isolation) => {
   if (isolation === "reloading") return;
-  [state.settings, state.assets] = await Promise.all([readJson("interpreter.json"), readJson("assets.json")]);
-  // Loading the interpreter takes longest: it begins now, while the terminal loads.
-  if (missingFeatures().length === 0) prepareInterpreter();
+  const read = Promise.all([readJson("interpreter.json"), readJson("assets.json")]).then(([settings, assets]) => {
+    state.settings = settings;
+    state.assets = assets;
+  });
+  // Loading the interpreter takes longest: it begins now, and goes on while the terminal loads.
+  if (missingFeatures().length === 0) prepareInterpreter(read);
+  await read;
   const repl = chooseRepl(state.settings);
   try {
     await openTerminal({ lineEditor: repl === "basic" });

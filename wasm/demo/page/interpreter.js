@@ -123,26 +123,33 @@ export function startReplay() {
   worker.postMessage({ type: "start", replay: state.session.slice() });
 }
 
-// A worker already loading the interpreter (python.wasm, the stdlib) while the page loads its terminal; the first
-// interpreter started takes it.
+// A worker made as soon as the page knows it stays (its script loads while the page reads its settings), which
+// starts loading the interpreter (python.wasm, the stdlib) once they are read (`read`, a promise), while the
+// page loads its terminal; the first interpreter started takes it.
 let prepared = null;
 
-export function prepareInterpreter() {
-  prepared = newWorker();
+export function prepareInterpreter(read) {
+  const worker = createWorker();
+  prepared = worker;
+  read.then(() => prepare(worker));
 }
 
 function takeWorker() {
-  const taken = prepared ?? newWorker();
+  const taken = prepared ?? prepare(createWorker());
   prepared = null;
   return taken;
 }
 
-function newWorker() {
+function createWorker() {
   const created = new Worker("worker.js");
   created.onmessage = (event) => handleWorkerMessage(event.data);
   created.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
-  created.postMessage({ type: "prepare", wheels: WHEEL_URLS, settings: state.settings, assets: state.assets });
   return created;
+}
+
+function prepare(worker) {
+  worker.postMessage({ type: "prepare", wheels: WHEEL_URLS, settings: state.settings, assets: state.assets });
+  return worker;
 }
 
 function handleWorkerMessage(message) {
