@@ -10,6 +10,7 @@ page's own files, at the cost of one reload on the first visit.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email.utils
 import functools
@@ -244,16 +245,20 @@ def assemble(
     # Static hosts that read a _headers file (Netlify, Cloudflare Pages) get the isolation headers from it.
     headers = "".join(f"  {key}: {value}\n" for key, value in ISOLATION_HEADERS.items())
     (staging / "_headers").write_text(f"/*\n{headers}")
-    assets = precompress(staging, compressed)
-    # The worker fetches what it writes into the file system by its hash in ASSETS, which lists known types only.
-    if unlisted := [name for name in (placement.files if placement else {}) if name not in assets]:
+    check_listed(placement.files if placement else {}, precompress(staging, compressed))
+    shutil.rmtree(output, ignore_errors=True)
+    staging.rename(output)
+    return output
+
+
+def check_listed(placed: dict[str, str], assets: dict[str, dict]) -> None:
+    """Refuse a page whose worker would write a file that ASSETS does not list (it lists known types only): the
+    worker fetches those by the hash ASSETS gives."""
+    if unlisted := [name for name in placed if name not in assets]:
         raise HarnessError(
             f"the page has files of no known type: {', '.join(unlisted)}",
             hint="add their suffix to CONTENT_TYPES in pipe_cpython/web/demo.py",
         )
-    shutil.rmtree(output, ignore_errors=True)
-    staging.rename(output)
-    return output
 
 
 def precompress(site: Path, memo: Path | None = None) -> dict[str, dict[str, int | str]]:
@@ -295,12 +300,15 @@ def compress(codec: Codec, data: bytes, memo: Path | None = None, what: str = ""
     if shutil.which("brotli") is None:
         hint = "python -m pipe_cpython install-deps --groups page"
         raise HarnessError("the page's brotli copies need Debian's brotli", hint=hint)
-    command = ["brotli", "--quality=11", "--stdout"]
-    if len(data) < BROTLI_STEP_BYTES:
-        packed = subprocess.run(command, input=data, capture_output=True, check=True).stdout
-    else:
-        with log.step(f"compressing {what or 'a file'} ({len(data) / 1e6:.1f} MB) with brotli at quality 11"):
-            packed = subprocess.run(command, input=data, capture_output=True, check=True).stdout
+    announced = (
+        log.step(f"compressing {what or 'a file'} ({len(data) / 1e6:.1f} MB) with brotli at quality 11")
+        if len(data) >= BROTLI_STEP_BYTES
+        else contextlib.nullcontext()
+    )
+    with announced:
+        packed = subprocess.run(
+            ["brotli", "--quality=11", "--stdout"], input=data, capture_output=True, check=True
+        ).stdout
     if kept:
         kept.parent.mkdir(parents=True, exist_ok=True)
         # Written whole or not at all: two assemblies may compress the same file at once.

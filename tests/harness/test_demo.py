@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipe_cpython.core import project
+from pipe_cpython.core.errors import HarnessError
 from pipe_cpython.web import demo
 
 CONSOLE = project.DEMO_PAGE / "pipe_console.py"
@@ -87,7 +88,13 @@ def test_precompress_keeps_copies_that_pay_and_lists_every_file(tmp_path):
     (site / "vendor" / "lib.js").write_bytes(script)
     (site / "python.data").write_bytes(noise)
     (site / "_headers").write_text("/*\n")
+    (site / "lib-dynload").mkdir()
+    (site / "lib-dynload" / "_decimal.cpython-314-wasm32-emscripten.so").write_bytes(b"\0asm" + script)
     assets = demo.precompress(site, memo)
+    # Side modules too: the worker writes them into the file system, fetched by their hash.
+    demo.check_listed({"lib-dynload/_decimal.cpython-314-wasm32-emscripten.so": "/lib/x.so"}, assets)
+    with pytest.raises(HarnessError, match=r"files of no known type: python\.wasm\.map"):
+        demo.check_listed({"python.wasm.map": "/x"}, assets)
     assert assets == json.loads((site / demo.ASSETS).read_text())
     js = assets["vendor/lib.js"]
     assert js["bytes"] == len(script) and js["type"] == "text/javascript"
