@@ -34,6 +34,9 @@ from ..series.profiles import EmscriptenProfile, ModuleKind, StdlibDelivery
 from . import webstdlib
 
 PAGE_FILES = ("index.html", "demo.css")
+# Where index.html names python.wasm, which it begins compiling before anything else loads: the assembly adds the
+# file's content hash (`?v=`), as worker.js asks for the page's files.
+PYTHON_WASM_ADDRESS = 'data-python-wasm="python.wasm"'
 # The page's scripts, as written: its modules, each importing only those listed before it (its state, the status
 # line, share links, isolation, PyREPL's pty, the interpreter (loading, progress, stdin), the basic console's line
 # editor, the terminal), main.js, which starts them, the interpreter's worker and the service worker.
@@ -208,6 +211,7 @@ def assemble(
     (staging / "vendor").mkdir(parents=True)
     for name in PAGE_FILES:
         shutil.copy2(PAGE / name, staging / name)
+    name_wasm_by_hash(staging / "index.html", browser_build / "python.wasm")
     bundle_scripts(modules, staging)
     for name, sources in VENDOR_FILES.items():
         # Each is a whole script (UMD) or stylesheet; a newline keeps a last line comment from swallowing the next.
@@ -251,6 +255,22 @@ def assemble(
     return output
 
 
+def name_wasm_by_hash(index: Path, wasm: Path) -> None:
+    """Give python.wasm's address in `index` (at PYTHON_WASM_ADDRESS) the content hash of `wasm`."""
+    page = index.read_text()
+    if PYTHON_WASM_ADDRESS not in page:
+        raise HarnessError(
+            f"{index.name} does not name python.wasm as {PYTHON_WASM_ADDRESS}", hint=f"fix {PAGE / index.name}"
+        )
+    hashed = PYTHON_WASM_ADDRESS.replace('.wasm"', f'.wasm?v={content_hash(wasm.read_bytes())}"')
+    index.write_text(page.replace(PYTHON_WASM_ADDRESS, hashed))
+
+
+def content_hash(data: bytes) -> str:
+    """The hash ASSETS gives a file, which the page's addresses carry (`?v=`)."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def check_listed(placed: dict[str, str], assets: dict[str, dict]) -> None:
     """Refuse a page whose worker would write a file that ASSETS does not list (it lists known types only): the
     worker fetches those by the hash ASSETS gives."""
@@ -273,7 +293,7 @@ def precompress(site: Path, memo: Path | None = None) -> dict[str, dict[str, int
         entry = {
             "bytes": len(data),
             "type": CONTENT_TYPES[path.suffix],
-            "sha256": hashlib.sha256(data).hexdigest()[:16],
+            "sha256": content_hash(data),
         }
         for codec in CODECS:
             packed = compress(codec, data, memo, path.name)

@@ -294,17 +294,25 @@ def plain_server(site: Path) -> tuple[http.server.ThreadingHTTPServer, str, list
     return (*serve(functools.partial(handler, directory=str(site))), served)
 
 
-def test_a_warm_visit_to_the_dev_server_asks_again_only_for_what_may_have_changed(browser, site):
-    """The build's files (asked for by their content's hash) and the chunks (named by it) come from the
-    browser's cache without a request; the page, its own scripts and the manifests are revalidated."""
+def recording_server(site: Path, delays: dict[str, float] | None = None):
+    """The dev server on `site`, recording each path asked for, in order (and holding back the answers to the
+    paths in `delays` by so many seconds): the server, its address, the paths."""
     asked: list[str] = []
 
     class Recording(demo.DemoHandler):
         def send_head(self):
-            asked.append(urllib.parse.urlsplit(self.path).path.lstrip("/"))
+            path = urllib.parse.urlsplit(self.path).path.lstrip("/")
+            asked.append(path)
+            time.sleep((delays or {}).get(path, 0))
             return super().send_head()
 
-    httpd, address = serve(functools.partial(Recording, directory=str(site)))
+    return *serve(functools.partial(Recording, directory=str(site))), asked
+
+
+def test_a_warm_visit_to_the_dev_server_asks_again_only_for_what_may_have_changed(browser, site):
+    """The build's files (asked for by their content's hash) and the chunks (named by it) come from the
+    browser's cache without a request; the page, its own scripts and the manifests are revalidated."""
+    httpd, address, asked = recording_server(site)
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -327,6 +335,44 @@ def test_a_warm_visit_to_the_dev_server_asks_again_only_for_what_may_have_change
     assert not kept & set(asked), sorted(kept & set(asked))
     assert {"", demo.ENTRY_MODULE, demo.ASSETS, "worker.js"} <= set(asked), sorted(asked)
     assert asked.count(demo.INTERPRETER) == 1, sorted(asked)  # read by the page, handed to the worker
+
+
+def test_python_wasm_is_asked_for_once_by_the_page_before_the_interpreters_worker(browser, site):
+    """Where the page is isolated from the start, it compiles python.wasm as it arrives from its first script
+    (index.html) on, and hands the module to the worker."""
+    httpd, address, asked = recording_server(site)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(address)
+        wait_for_prompt(page)
+    finally:
+        context.close()
+        httpd.shutdown()
+    assert asked.count("python.wasm") == 1, asked
+    assert asked.index("python.wasm") < min(asked.index("worker.js"), asked.index(demo.ASSETS)), asked
+
+
+def test_the_interpreter_starts_while_the_terminal_loads(browser, site):
+    """The terminal's script held back: the interpreter starts meanwhile, and what it wrote, an example clicked
+    before the terminal was there and the window's size all reach the terminal once it is."""
+    httpd, address, _ = recording_server(site, delays={"vendor/terminal.js": 3})
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(address, wait_until="commit")  # not "load", which waits for the terminal's script
+        page.wait_for_function("window.pipeDemo !== undefined && document.body.dataset.repl !== undefined")
+        assert page.evaluate("window.pipeDemo.term") is None
+        page.click("[data-example=seed]")
+        wait_for_text(page, ">>> 2 |> double |> increment |> double\n10")
+        if page.evaluate("document.body.dataset.repl") == "pyrepl":
+            page.click("#terminal")
+            type_line(page, "import os; os.get_terminal_size()")
+            cols, rows = page.evaluate("[window.pipeDemo.term.cols, window.pipeDemo.term.rows]")
+            wait_for_text(page, f"os.terminal_size(columns={cols}, lines={rows})")
+    finally:
+        context.close()
+        httpd.shutdown()
 
 
 def test_a_first_visit_to_a_plain_host_fetches_each_big_file_once_and_little_else(browser, site):

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -112,6 +113,18 @@ def test_precompress_keeps_copies_that_pay_and_lists_every_file(tmp_path):
     assert kept.is_file()
     kept.write_bytes(b"planted")
     assert demo.compress(demo.BROTLI, script, memo) == b"planted"
+
+
+def test_the_page_names_python_wasm_by_the_hash_assets_json_gives_it(tmp_path):
+    index, wasm = tmp_path / "index.html", tmp_path / "python.wasm"
+    shutil.copy2(project.DEMO_PAGE / "index.html", index)
+    wasm.write_bytes(b"\0asm pipes")
+    demo.name_wasm_by_hash(index, wasm)
+    hashed = demo.precompress(tmp_path)["python.wasm"]["sha256"]
+    assert f'data-python-wasm="python.wasm?v={hashed}"' in index.read_text()
+    # A page that no longer names it so is refused, not shipped compiling an address that does not exist.
+    with pytest.raises(HarnessError, match=r"does not name python\.wasm"):
+        demo.name_wasm_by_hash(index, wasm)
 
 
 def test_a_codec_is_accepted_unless_refused():

@@ -4,13 +4,13 @@
 // (page/pty.js) where the build has it and the page can share memory with the worker; elsewhere, or with
 // ?repl=basic (as PYTHON_BASIC_REPL), its basic console, whose lines the page edits itself.
 
-import { prepareInterpreter, startInterpreter, startReplay, submit } from "./page/interpreter.js";
+import { attachTerminal, prepareInterpreter, startInterpreter, startReplay, submit } from "./page/interpreter.js";
 import { canShareMemory, isolate } from "./page/isolate.js";
 import { openPty } from "./page/pty.js";
 import { shareLink, sharedSession } from "./page/share.js";
 import { remember, screen, state } from "./page/state.js";
 import { showStatus } from "./page/status.js";
-import { openTerminal, paste, screenText } from "./page/terminal.js";
+import { loadTerminal, openTerminal, paste, screenText } from "./page/terminal.js";
 
 const EXAMPLES = {
   seed: [
@@ -79,7 +79,8 @@ const REPL_NOTES = {
   basic: "This page runs its basic console, which edits each line itself.",
 };
 
-function start(isolation, repl) {
+// The interpreter starts while the terminal loads: what it writes meanwhile waits for the terminal.
+async function start(isolation, repl) {
   const missing = missingFeatures();
   if (missing.length > 0) {
     showStatus(
@@ -91,16 +92,23 @@ function start(isolation, repl) {
   showStatus("Loading Python…", "loading");
   document.body.dataset.repl = repl;
   document.getElementById("repl-note").textContent = REPL_NOTES[repl];
-  if (repl === "pyrepl") {
-    openPty(screen.term).then((slave) => startInterpreter(slave, sharedSession()));
-  } else if (canShareMemory()) {
-    state.queue.push(...sharedSession());
-    startInterpreter();
-  } else {
-    state.queue.push(...sharedSession());
-    state.degraded = isolation === "isolated" ? "no SharedArrayBuffer" : isolation;
-    startReplay();
+  try {
+    if (repl === "pyrepl") {
+      startInterpreter(await openPty(), sharedSession());
+    } else if (canShareMemory()) {
+      state.queue.push(...sharedSession());
+      startInterpreter();
+    } else {
+      state.queue.push(...sharedSession());
+      state.degraded = isolation === "isolated" ? "no SharedArrayBuffer" : isolation;
+      startReplay();
+    }
+    await openTerminal({ lineEditor: repl === "basic" });
+  } catch (error) {
+    showStatus(`The page did not load: ${error.message}. Reload it to try again.`, "error");
+    return;
   }
+  attachTerminal();
   screen.term.focus();
 }
 
@@ -112,15 +120,9 @@ isolate().then(async (isolation) => {
   });
   // Loading the interpreter takes longest: it begins now, and goes on while the terminal loads.
   if (missingFeatures().length === 0) prepareInterpreter(read);
+  loadTerminal().catch(() => {}); // openTerminal reports what failed
   await read;
-  const repl = chooseRepl(state.settings);
-  try {
-    await openTerminal({ lineEditor: repl === "basic" });
-  } catch (error) {
-    showStatus(`The page did not load: ${error.message}. Reload it to try again.`, "error");
-    return;
-  }
-  start(isolation, repl);
+  start(isolation, chooseRepl(state.settings));
 });
 
 // For tests and for the curious: the session's state, the terminal and its text, the share link.

@@ -63,9 +63,9 @@ function readStdin(stream, buffer, offset, length) {
   return count;
 }
 
-// Byte-level load progress: python.wasm is counted as it streams into the compiler (so it still compiles
-// while it downloads), the stdlib as it arrives: a zip this worker fetches (interpreter.json's files), or
-// python.data, which Emscripten's file packager fetches and reports through setStatus.
+// Byte-level load progress of the stdlib as it arrives: the files this worker fetches (interpreter.json's), or
+// python.data, which Emscripten's file packager fetches and reports through setStatus. python.wasm the page
+// compiles, and counts, itself.
 const DATA_PROGRESS = /^Downloading data\.\.\. \((\d+)\/(\d+)\)/;
 
 function progress(file, received, total) {
@@ -74,7 +74,7 @@ function progress(file, received, total) {
 
 // The page's files and their sizes (assets.json, written with the page): a compressed response's
 // Content-Length is of the compressed bytes, and the stream gives the bytes it decompressed. The page reads it
-// with its settings and hands it over with "prepare", so that python.wasm is this worker's first request.
+// with its settings and hands it over with "prepare" (one request fewer, for each replay too).
 let shipped = {}; // assets.json, once it has arrived
 let assets = null; // its promise
 
@@ -155,17 +155,9 @@ function fetchFiles(wheelUrls) {
 let files = null;  // the promise of fetchFiles
 let written = [];  // what it gave, once resolved
 
-let compiled = null;  // the promise of python.wasm, compiled as it streams in (compileWasm)
-
-function compileWasm() {
-  return fetchCounted("python.wasm")
-    .then((response) =>
-      WebAssembly.compileStreaming(new Response(response.body, { headers: { "Content-Type": "application/wasm" } })),
-    )
-    .catch((error) => {
-      throw new Error(`python.wasm did not load: ${error.message}`);
-    });
-}
+// python.wasm's WebAssembly.Module, which the page compiles and hands over ("module", after "prepare").
+let compiled = null;
+let moduleArrived = null;  // {resolve, reject} of `compiled`
 
 function instantiateCounted(imports, receiveInstance) {
   Promise.all([compiled, files.then((fetched) => (written = fetched))])
@@ -416,13 +408,14 @@ async function load(settings) {
   await createPython(self.Module);
 }
 
-// "prepare" comes first, as soon as the page has its settings (or null: then they are read here): python.wasm,
-// the files to write and an ES-module build's entry load while the page loads its terminal. "start" says how
-// the interpreter runs: a replay, or stdin (and Ctrl-C) through shared memory, or a terminal.
+// "prepare" comes first, as soon as the page has its settings (or null: then they are read here): the files to
+// write and an ES-module build's entry load while the page loads its terminal and compiles python.wasm, which
+// "module" brings. "start" says how the interpreter runs: a replay, or stdin (and Ctrl-C) through shared memory,
+// or a terminal.
 function prepare(message) {
   assets = Promise.resolve(message.assets ?? readAssets()).then((sizes) => (shipped = sizes));
   interpreter = message.settings ? Promise.resolve(message.settings) : readSettings();
-  compiled = compileWasm();
+  compiled = new Promise((resolve, reject) => (moduleArrived = { resolve, reject }));
   files = fetchFiles(message.wheels || []);
   entryModule = interpreter.then(importEntry);
   // Reported by instantiateCounted and load, which await them.
@@ -452,7 +445,10 @@ function start(message) {
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "prepare") prepare(message);
-  else if (message.type === "start") start(message);
+  else if (message.type === "module") {
+    if (message.error) moduleArrived.reject(new Error(message.error));
+    else moduleArrived.resolve(message.module);
+  } else if (message.type === "start") start(message);
   else if (message.type === "run") runConsole();
 };
 

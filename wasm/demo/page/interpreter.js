@@ -38,8 +38,9 @@ export function onCompletions(handler) {
   completionsHandler = handler;
 }
 
-// `slave`: the pty's slave end, where the page runs PyREPL (which first runs `shared`, a share link's lines).
-export function startInterpreter(slave = null, shared = []) {
+// `ends`: the pty's, from openPty, where the page runs PyREPL (which first runs `shared`, a share link's lines).
+// It starts while the terminal loads: attachTerminal hands it the terminal.
+export function startInterpreter(ends = null, shared = []) {
   const inputBuffer = new SharedArrayBuffer(8 + INPUT_BYTES);
   const signalBuffer = new SharedArrayBuffer(1);
   inputControl = new Int32Array(inputBuffer, 0, 2);
@@ -47,15 +48,14 @@ export function startInterpreter(slave = null, shared = []) {
   signal = new Uint8Array(signalBuffer);
   worker = takeWorker();
   const message = { type: "start", inputBuffer, signalBuffer };
-  if (slave) message.pty = linkPty(slave, shared);
+  if (ends) message.pty = linkPty(ends, shared);
   worker.postMessage(message);
 }
 
-function linkPty(slave, shared) {
+function linkPty({ master, slave }, shared) {
   const ttyBuffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
-  pty = { slave, state: new Int32Array(ttyBuffer), wanted: false };
-  setWindowSize(screen.term.rows, screen.term.cols);
-  screen.term.onResize(({ rows, cols }) => setWindowSize(rows, cols));
+  pty = { master, slave, state: new Int32Array(ttyBuffer), wanted: false };
+  setWindowSize(...UNOPENED_SIZE);
   // Once the line discipline has taken the whole of what xterm.js sent (it passes bytes up one by one), so that
   // a key's escape sequence reaches PyREPL in one read.
   slave.onReadable(() => queueMicrotask(deliverTty));
@@ -69,6 +69,10 @@ function linkPty(slave, shared) {
   state.session.push(...shared);
   return { ttyBuffer, termios: toEmscripten(slave.ioctl("TCGETS")), history, shared };
 }
+
+// The window's size until the terminal is open: where PyREPL asks for it before, the terminal's own comes as
+// a resize (SIGWINCH).
+const UNOPENED_SIZE = [24, 80];
 
 function setWindowSize(rows, cols) {
   Atomics.store(pty.state, TTY_ROWS, rows);
@@ -124,14 +128,24 @@ export function startReplay() {
 }
 
 // A worker made as soon as the page knows it stays (its script loads while the page reads its settings), which
-// starts loading the interpreter (python.wasm, the stdlib) once they are read (`read`, a promise), while the
-// page loads its terminal; the first interpreter started takes it.
+// starts loading the rest of the interpreter (the stdlib, its entry point) once they are read (`read`, a
+// promise), while the page loads its terminal; the first interpreter started takes it. python.wasm compiles in
+// the page (index.html), from before this where the page was isolated from the start.
 let prepared = null;
 
 export function prepareInterpreter(read) {
+  window.pipeWasm.onprogress = showWasmProgress;
+  window.pipeWasm.compile();
   const worker = createWorker();
   prepared = worker;
-  read.then(() => prepare(worker));
+  read.then(() => {
+    showWasmProgress(); // its total is in assets.json
+    prepare(worker);
+  });
+}
+
+function showWasmProgress() {
+  showDownload("python.wasm", window.pipeWasm.received, state.assets?.["python.wasm"]?.bytes ?? 0);
 }
 
 function takeWorker() {
@@ -142,28 +156,66 @@ function takeWorker() {
 
 function createWorker() {
   const created = new Worker("worker.js");
-  created.onmessage = (event) => handleWorkerMessage(event.data);
+  created.onmessage = (event) => receive(created, event.data);
   created.onerror = (event) => showStatus(`The interpreter failed to load: ${event.message}`, "error");
   return created;
 }
 
 function prepare(worker) {
   worker.postMessage({ type: "prepare", wheels: WHEEL_URLS, settings: state.settings, assets: state.assets });
+  window.pipeWasm.compile().then(
+    (module) => worker.postMessage({ type: "module", module }),
+    (error) => worker.postMessage({ type: "module", error: error.message }),
+  );
   return worker;
 }
 
+// A replay loads the interpreter again (from the browser's cache): only the first load is shown. Once it
+// stopped, files still arriving must not hide why.
+function loadShown() {
+  return !((state.degraded !== null && state.ready) || state.stopped);
+}
+
+// A file's bytes received of its total (0: unknown), on the progress bar while the interpreter loads.
+function showDownload(file, received, total) {
+  if (!loadShown()) return;
+  state.downloads[file] = { received, total };
+  showProgress(state.downloads);
+}
+
+// What the worker says before the terminal is open, but for how the load goes: handled once it is
+// (attachTerminal), in order. The interpreter runs meanwhile.
+let held = [];
+const SHOWN_AT_ONCE = new Set(["status", "progress", "fatal"]);
+
+function receive(from, message) {
+  if (message.type === "ready") from.postMessage({ type: "run" });
+  if (held && !SHOWN_AT_ONCE.has(message.type)) held.push(message);
+  else handleWorkerMessage(message);
+}
+
+// The terminal is open (screen.term): the pty's master joins it, and what the worker said meanwhile is shown.
+export function attachTerminal() {
+  const term = screen.term;
+  if (pty) {
+    term.loadAddon(pty.master);
+    setWindowSize(term.rows, term.cols);
+    term.onResize(({ rows, cols }) => setWindowSize(rows, cols));
+    if (term.rows !== UNOPENED_SIZE[0] || term.cols !== UNOPENED_SIZE[1]) signalFromPty("SIGWINCH");
+  }
+  const waiting = held;
+  held = null;
+  waiting.forEach(handleWorkerMessage);
+  if (pty) submit(state.queue.splice(0)); // examples clicked before
+}
+
 function handleWorkerMessage(message) {
-  // A replay loads the interpreter again (from the browser's cache): only the first load is shown. Once it
-  // stopped, files still arriving must not hide why.
-  const reloading = (state.degraded !== null && state.ready) || state.stopped;
   switch (message.type) {
     case "status":
-      if (!reloading) showStatus(message.text, "loading");
+      if (loadShown()) showStatus(message.text, "loading");
       break;
     case "progress":
-      if (reloading) break;
-      state.downloads[message.file] = { received: message.received, total: message.total };
-      showProgress(state.downloads);
+      showDownload(message.file, message.received, message.total);
       break;
     case "ready":
       if (!state.ready) {
@@ -172,7 +224,6 @@ function handleWorkerMessage(message) {
         if (state.degraded === null) hideStatus();
         else showStatus(degradedNote(state.degraded), "warning");
       }
-      worker.postMessage({ type: "run" });
       break;
     case "output":
       writeOutput(message.text);
@@ -284,7 +335,7 @@ function deliverQueued() {
 }
 
 export function submit(lines) {
-  if (pty) {
+  if (pty && screen.term) {
     // Typed into the terminal, as the user would (PyREPL reads them when it is ready).
     for (const line of lines) screen.term.input(line + "\r");
     return;

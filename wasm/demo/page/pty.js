@@ -6,11 +6,11 @@
 // SIGTSTP (Ctrl-\ and Ctrl-Z) have nothing to act on in the page.
 export const SIGNALS = { SIGINT: 2, SIGWINCH: 28 };
 
-export async function openPty(term) {
+// {master, slave}, from xterm-pty (a chunk of its own, fetched while the terminal's script loads): the master
+// joins the terminal once it is open (page/interpreter.js: attachTerminal).
+export async function openPty() {
   const { openpty } = await import("xterm-pty");
-  const { master, slave } = openpty();
-  term.loadAddon(master);
-  return slave;
+  return openpty();
 }
 
 // termios as the pty keeps it, and as Emscripten's TTY ioctls take it.

@@ -8,18 +8,26 @@ const terminalElement = document.getElementById("terminal");
 let term = null;
 let editor = null; // editor.js, where the page edits lines itself
 
+let loaded = null; // the promise of loadTerminal
+
 // The terminal's script (vendor/terminal.js) is loaded once the page is isolated, or knows it cannot be: on a
 // host without the isolation headers the first load only registers the service worker and reloads, and the
 // terminal's script, the page's largest after the interpreter, is then fetched once, through the worker.
-// `lineEditor`: the page edits each line itself (its basic console); PyREPL edits its own, on a pty.
-export async function openTerminal({ lineEditor }) {
-  await new Promise((resolve, reject) => {
+export function loadTerminal() {
+  loaded ??= new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = "vendor/terminal.js";
     script.onload = resolve;
     script.onerror = () => reject(new Error("vendor/terminal.js did not load"));
     document.body.append(script);
   });
+  return loaded;
+}
+
+// `lineEditor`: the page edits each line itself (its basic console); PyREPL edits its own, on a pty.
+export async function openTerminal({ lineEditor }) {
+  const lineEditing = lineEditor ? import("./editor.js") : null; // fetched while the terminal's script loads
+  await loadTerminal();
   term = new Terminal({
     cursorBlink: true,
     convertEol: true,
@@ -38,8 +46,8 @@ export async function openTerminal({ lineEditor }) {
   window.addEventListener("resize", () => fit.fit());
   term.attachCustomKeyEventHandler(terminalKey);
   screen.term = term;
-  if (lineEditor) {
-    editor = await import("./editor.js");
+  if (lineEditing) {
+    editor = await lineEditing;
     editor.attach(term);
   }
 }
