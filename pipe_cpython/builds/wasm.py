@@ -61,9 +61,12 @@ RECIPES = {
 
 
 # C modules a REPL rarely imports, with their libraries: sqlite3, the decimal module with libmpdec, the XML parsers
-# with expat, the CJK codecs, and 3.14's reader of another process's memory, which a browser has no use for;
-# 2.5 MB of 3.14.7's wasm objects (llvm-size). The page's builds make them side modules where the build can load
-# one, and the page fetches each when it is first imported, as it fetches the stdlib's Python modules.
+# with expat, the CJK codecs, and 3.14's reader of another process's memory, which a browser has no use for
+# (2.5 MB of 3.14.7's wasm objects, llvm-size); then those of pickle, asyncio, socket, zoneinfo, csv, cProfile, bz2
+# (with libbz2), hashlib's hashes but SHA-2 (which `random` imports), array, mmap and cmath (0.38 MB less
+# python.wasm). Not ctypes: libffi's JavaScript (EM_JS) calls helpers that a side module does not bring. The
+# page's builds make them side modules where the build can load one, and the page fetches each when it is first
+# imported, as it fetches the stdlib's Python modules; none is imported before the first prompt.
 SIDE_MODULES = (
     "_sqlite3",
     "_decimal",
@@ -77,6 +80,20 @@ SIDE_MODULES = (
     "_codecs_kr",
     "_codecs_tw",
     "_remote_debugging",
+    "_pickle",
+    "_asyncio",
+    "_socket",
+    "_zoneinfo",
+    "_csv",
+    "_lsprof",
+    "_bz2",
+    "_md5",
+    "_sha1",
+    "_sha3",
+    "_blake2",
+    "array",
+    "mmap",
+    "cmath",
 )
 
 

@@ -172,7 +172,20 @@ MANIFEST = "pipe_stdlib.marshal"
 DYNLOAD = "lib-dynload"
 # Side modules fetched with the package that imports them, in one request: {module: unit}; any other is a unit
 # of its own.
-EXTENSION_UNITS = {"_sqlite3": "sqlite3", "_decimal": "decimal", "pyexpat": "xml", "_elementtree": "xml"}
+EXTENSION_UNITS = {
+    "_sqlite3": "sqlite3",
+    "_decimal": "decimal",
+    "pyexpat": "xml",
+    "_elementtree": "xml",
+    "_pickle": "pickle",
+    "_asyncio": "asyncio",
+    "_socket": "socket",
+    "_zoneinfo": "zoneinfo",
+    "_csv": "csv",
+    "_lsprof": "cProfile",
+    "_bz2": "bz2",
+    **dict.fromkeys(("_md5", "_sha1", "_sha3", "_blake2"), "hashlib"),
+}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import http.server
 import json
+import marshal
 import os
 import re
 import shutil
@@ -697,16 +698,24 @@ def test_modules_beyond_the_core_are_fetched_as_imported_and_a_module_the_page_l
 
 
 def test_c_modules_built_as_side_modules_are_fetched_and_loaded_on_import(page, url, site):
-    """sqlite3, decimal, the XML parsers and the CJK codecs are not in the page's python.wasm: each comes with its
-    package's unit (or as a unit of its own) when first imported, and works."""
+    """sqlite3, decimal, the XML parsers, the CJK codecs, pickle's, hashlib's and the others the page's build
+    makes side modules are not in its python.wasm: each comes with its package's unit (or as a unit of its own)
+    when first imported, and works."""
     lazy_stdlib(site)
+    manifest = marshal.loads((site / demo.webstdlib.MANIFEST).read_bytes())["modules"]
+    side = sorted(name for name, entry in manifest.items() if entry[3] == "ext")
+    assert {"_sqlite3", "_decimal", "pyexpat", "_pickle", "_md5", "_bz2", "array"} <= set(side), side
     requests = []
     page.on("request", lambda request: requests.append(request.url.removeprefix(url).split("?")[0]))
     page.goto(url + "?repl=basic")
     wait_for_prompt(page)
     page.click("#terminal")
-    type_line(page, "import sys; [m for m in ('_sqlite3', '_decimal', 'pyexpat') if m in sys.builtin_module_names]")
+    type_line(page, f"import sys; [m for m in {side!r} if m in sys.builtin_module_names]")
     wait_for_text(page, "\n[]\n")
+    type_line(page, "import pickle; pickle.dumps([2, 3]) |> pickle.loads |> sum |> print")
+    wait_for_text(page, "\n5\n")
+    type_line(page, "import hashlib, bz2; hashlib.md5(bz2.decompress(bz2.compress(b'x'))).hexdigest() |> print")
+    wait_for_text(page, "9dd4e461268c8034f5c8564e155c67a6")
     type_line(page, "import sqlite3; sqlite3.connect(':memory:').execute('select 6 * 7').fetchone() |> print")
     wait_for_text(page, "(42,)")
     type_line(page, "import decimal; decimal.Decimal(1) / 8 |> print")
@@ -719,8 +728,10 @@ def test_c_modules_built_as_side_modules_are_fetched_and_loaded_on_import(page, 
     wait_for_text(page, "/lib-dynload/_sqlite3.")
     units = [r.removeprefix(demo.webstdlib.UNITS_DIR + "/") for r in requests if r.startswith(demo.webstdlib.UNITS_DIR)]
     # Each side module in one request with the package that imports it; the codec's own, and its helper's.
-    assert {"sqlite3.bin", "decimal.bin", "xml.bin", "_codecs_jp.bin", "_multibytecodec.bin"} <= set(units), units
-    assert not {"_sqlite3.bin", "_decimal.bin", "pyexpat.bin", "_elementtree.bin"} & set(units), units
+    together = {"sqlite3", "decimal", "xml", "pickle", "hashlib", "bz2"}
+    assert {f"{unit}.bin" for unit in {*together, "_codecs_jp", "_multibytecodec"}} <= set(units), units
+    apart = {f"{module}.bin" for module in side if demo.webstdlib.EXTENSION_UNITS.get(module) in together}
+    assert not apart & set(units), units
     assert len(units) == len(set(units)), units
 
 
