@@ -153,7 +153,8 @@ def load(context, page, url: str, kind: Page) -> Load:
     def record(request) -> None:
         # Without the query: the worker asks for the build's files with their content's hash (`?v=`).
         name = request.url.split("?")[0].rsplit("/", 1)[-1] or "index.html"
-        received[name] = received.get(name, 0) + over_the_wire(request)
+        size = over_the_wire(request)  # first: Playwright runs other events' handlers while this one waits
+        received[name] = received.get(name, 0) + size
 
     context.on("requestfinished", record)
     page.goto(url)
@@ -197,29 +198,52 @@ class Import:
     bytes: int  # over the wire meanwhile
 
 
+class CountingHandler(demo.DemoHandler):
+    """The dev server's handler, counting the bytes it writes (headers and bodies) in `sent`: the first imports'
+    bytes, each import's fetches written whole before the import ends (the browser's events for the worker's
+    synchronous requests do not all reach the driver under network emulation)."""
+
+    sent = 0
+    lock = threading.Lock()
+
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = Counted(self.wfile)
+
+
+class Counted:
+    """A writable file that adds what is written to it to CountingHandler.sent."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+
+    def write(self, data) -> int:
+        with CountingHandler.lock:
+            CountingHandler.sent += len(data)
+        return self.file.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.file, name)
+
+
 def first_imports(browser, url: str, network: Network) -> tuple[Load, dict[str, Import]]:
     """The page's basic console (keys typed at speed are a paste to PyREPL; the imports cost the same) loaded
-    cold, then each of FIRST_IMPORTS imported once, in order, in that session."""
+    cold, then each of FIRST_IMPORTS imported once, in order, in that session; bytes as the server counts them."""
     context, page = open_context(browser, network)
-    received = [0]
-
-    def record(request) -> None:
-        received[0] += over_the_wire(request)
-
     try:
-        context.on("requestfinished", record)
+        at_navigation = CountingHandler.sent
         page.goto(url + "?repl=basic")
         prompt = seconds_since_navigation(page, PIPE_READY)
-        load = Load({"all files": received[0]}, prompt, 0.0)
+        load = Load({"all files": CountingHandler.sent - at_navigation}, prompt, 0.0)
         page.click("body")
         imports = {}
         for module in FIRST_IMPORTS:
-            before = received[0]
+            before = CountingHandler.sent
             page.keyboard.type(f"import {module}; print('imported', {module!r})")
             start = time.perf_counter()
             page.keyboard.press("Enter")
             page.wait_for_function(f"window.pipeDemo.screenText().includes('imported {module}')", timeout=TIMEOUT_MS)
-            imports[module] = Import(time.perf_counter() - start, received[0] - before)
+            imports[module] = Import(time.perf_counter() - start, CountingHandler.sent - before)
     finally:
         context.close()
     return load, imports
@@ -308,7 +332,7 @@ def main() -> int:
             sites["whole stdlib"] = "whole/"
         pyodide_version = yardstick_site(root / "pyodide")
         names = (*(page.name for page in PAGES[:-1]), f"Pyodide {pyodide_version} console")
-        httpd = demo.server(root, port=0)
+        httpd = demo.server(root, port=0, handler=CountingHandler)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{httpd.server_address[1]}/"
         results: dict = {}

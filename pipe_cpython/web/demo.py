@@ -418,6 +418,7 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         log.detail(f"{self.address_string()} {format % args}")
 
 
-def server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(DemoHandler, directory=str(directory))
-    return http.server.ThreadingHTTPServer((host, port), handler)
+def server(
+    directory: Path, host: str = "127.0.0.1", port: int = 8000, handler: type[DemoHandler] = DemoHandler
+) -> http.server.ThreadingHTTPServer:
+    return http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(directory)))
