@@ -338,29 +338,24 @@ def test_a_warm_visit_to_the_dev_server_asks_again_only_for_what_may_have_change
     assert asked.count(demo.INTERPRETER) == 1, sorted(asked)  # read by the page, handed to the worker
 
 
-def test_python_wasm_is_asked_for_once_by_the_page_before_the_interpreters_worker(browser, site):
+def test_python_wasm_is_asked_for_once_by_the_page_before_the_interpreters_worker(page, site):
     """Where the page is isolated from the start, it compiles python.wasm as it arrives from its first script
     (index.html) on, and hands the module to the worker."""
     httpd, address, asked = recording_server(site)
-    context = browser.new_context()
     try:
-        page = context.new_page()
         page.goto(address)
         wait_for_prompt(page)
     finally:
-        context.close()
         httpd.shutdown()
     assert asked.count("python.wasm") == 1, asked
     assert asked.index("python.wasm") < min(asked.index("worker.js"), asked.index(demo.ASSETS)), asked
 
 
-def test_the_interpreter_starts_while_the_terminal_loads(browser, site):
+def test_the_interpreter_starts_while_the_terminal_loads(page, site):
     """The terminal's script held back: the interpreter starts meanwhile, and what it wrote, an example clicked
     before the terminal was there and the window's size all reach the terminal once it is."""
     httpd, address, _ = recording_server(site, delays={"vendor/terminal.js": 3})
-    context = browser.new_context()
     try:
-        page = context.new_page()
         page.goto(address, wait_until="commit")  # not "load", which waits for the terminal's script
         page.wait_for_function("window.pipeDemo !== undefined && document.body.dataset.repl !== undefined")
         assert page.evaluate("window.pipeDemo.term") is None
@@ -372,7 +367,6 @@ def test_the_interpreter_starts_while_the_terminal_loads(browser, site):
             cols, rows = page.evaluate("[window.pipeDemo.term.cols, window.pipeDemo.term.rows]")
             wait_for_text(page, f"os.terminal_size(columns={cols}, lines={rows})")
     finally:
-        context.close()
         httpd.shutdown()
 
 
