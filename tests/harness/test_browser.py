@@ -665,6 +665,19 @@ def test_a_stdlib_file_that_does_not_load_is_reported_and_stays_on_the_status_li
         assert page.locator("#progress").is_hidden()
 
 
+def test_a_python_wasm_that_does_not_load_is_reported_on_the_status_line(page, site, tmp_path):
+    """The page compiles python.wasm itself: a failed fetch is the worker's fatal error, named."""
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    for name in ("python.wasm", *("python.wasm" + codec.suffix for codec in demo.CODECS)):
+        (broken / name).unlink(missing_ok=True)
+    with served(broken) as address:
+        page.goto(address)
+        page.wait_for_function("document.querySelector('#status').textContent.includes('stopped')", timeout=30_000)
+        status = page.locator("#status").text_content()
+        assert "python.wasm did not load: HTTP 404" in status, status
+
+
 def lazy_stdlib(site: Path) -> None:
     """Skip on a page whose build preloads its whole stdlib (3.11, 3.13): only a zip build's page has a core."""
     if not (site / demo.webstdlib.MANIFEST).exists():
